@@ -1,0 +1,93 @@
+#include "base/file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace mkguest {
+
+namespace {
+[[noreturn]] void io_fail(const std::filesystem::path& p, const char* what) {
+  int e = errno;
+  if (e == ENOENT || e == EISDIR || e == EACCES || e == ENOTDIR) {
+    throw file_error(p.string(), std::string(what) + ": " + std::strerror(e));
+  }
+  throw InternalError(p.string() + ": " + what + ": " + std::strerror(e));
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+}  // namespace
+
+MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) io_fail(path, "cannot open");
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) io_fail(path, "cannot stat");
+  if (!S_ISREG(st.st_mode)) {
+    throw file_error(path.string(), "not a regular file");
+  }
+  size_ = static_cast<std::size_t>(st.st_size);
+  if (size_ == 0) return;
+  void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, f.fd, 0);
+  if (p == MAP_FAILED) io_fail(path, "cannot map");
+  ::madvise(p, size_, MADV_SEQUENTIAL);
+  data_ = static_cast<const std::uint8_t*>(p);
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept
+    : path_(std::move(o.path_)), data_(o.data_), size_(o.size_) {
+  o.data_ = nullptr;
+  o.size_ = 0;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+}
+
+std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
+  MappedFile m(path);
+  return {m.bytes().begin(), m.bytes().end()};
+}
+
+std::string read_text_file(const std::filesystem::path& path) {
+  MappedFile m(path);
+  return {reinterpret_cast<const char*>(m.bytes().data()), m.size()};
+}
+
+void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
+  Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+  if (f.fd < 0) io_fail(path, "cannot create");
+  if (::fchmod(f.fd, 0644) != 0) io_fail(path, "cannot chmod");
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(f.fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      io_fail(path, "cannot write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(f.fd) != 0) {
+    f.fd = -1;
+    io_fail(path, "cannot close");
+  }
+  f.fd = -1;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  write_file(path, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()),
+                                                 text.size()));
+}
+
+}  // namespace mkguest

@@ -1,0 +1,43 @@
+// The I/O edge used by the pipeline and the CLI: read-only mappings of inputs
+// and whole-file helpers. Parsers and measurement code never include this;
+// they take spans or streaming sources.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mkguest {
+
+// A read-only, private mapping of a regular file (empty files map to an empty
+// span). Errors name the path.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&&) = delete;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
+  std::size_t size() const { return size_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+std::vector<std::uint8_t> read_file(const std::filesystem::path& path);
+std::string read_text_file(const std::filesystem::path& path);
+
+// Writes the whole buffer, creating or truncating `path` with mode 0644
+// (independent of the umask, so outputs are the same everywhere).
+void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> data);
+void write_file(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace mkguest
