@@ -1,6 +1,7 @@
 // Geometry planning for the dm-verity tree (spec verity-rootfs.md §1.2).
 #include "verity/geometry.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "base/error.h"
@@ -83,13 +84,19 @@ VerityGeometry plan_verity(const VerityParams& p) {
   }
   if (pos > max / B) throw UsageError("verity hash area overflows 64 bits");
   g.hash_end = pos * B;
+  g.output_size = g.hash_end;
+  if (levels == 0 && p.superblock) {
+    const std::uint64_t io = std::min<std::uint64_t>(B, 4096);
+    g.output_size = (p.hash_offset + kSuperblockSize + io - 1) / io * io;
+  }
   return g;
 }
 
 std::uint64_t verity_hash_size(const VerityParams& params) {
   VerityParams p = params;
   p.hash_offset = 0;
-  return plan_verity(p).hash_end;
+  VerityGeometry g = plan_verity(p);
+  return std::max(g.hash_end, g.output_size);
 }
 
 }  // namespace mkguest::verity

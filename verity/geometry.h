@@ -54,12 +54,16 @@ struct VerityGeometry {
   std::vector<VerityLevel> levels;     // [0] = leaf level; empty when N == 1
   std::uint64_t hash_start_block = 0;  // the table's <hash_start_block>
   std::uint64_t tree_blocks = 0;       // Σ level blocks ("Hash blocks:")
-  std::uint64_t area_offset = 0;       // first byte mkguest writes (superblock or tree)
-  std::uint64_t hash_end = 0;          // size of the hash output: (S + tree_blocks) · B
+  std::uint64_t area_offset = 0;       // first byte written (superblock or tree)
+  std::uint64_t hash_end = 0;  // end of the tree: (S + tree_blocks) · B ("Hash device size")
+  // Size of the hash output as cryptsetup leaves it: hash_end, except for a
+  // single data block with a superblock (no tree), where cryptsetup's header
+  // write ends at the next multiple of min(B, 4096) after the superblock.
+  std::uint64_t output_size = 0;
 
   std::uint64_t data_bytes() const { return params.data_blocks * params.data_block_size; }
   std::uint64_t data_sectors() const { return data_bytes() / 512; }
-  std::uint64_t area_size() const { return hash_end - area_offset; }
+  std::uint64_t area_size() const { return output_size - area_offset; }
   // Byte offset of a level's first block in the hash output.
   std::uint64_t level_offset(std::size_t level) const {
     return levels[level].first_block * params.hash_block_size;

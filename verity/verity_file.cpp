@@ -62,9 +62,9 @@ std::string diagnose(const std::filesystem::path& data, const std::filesystem::p
            std::to_string(g.data_bytes()) + " are covered";
   }
   FileSource hs(hash);
-  if (hs.size() < g.hash_end) {
+  if (hs.size() < g.output_size) {
     return "the hash file holds " + std::to_string(hs.size()) + " bytes, the tree ends at " +
-           std::to_string(g.hash_end);
+           std::to_string(g.output_size);
   }
   Bytes stored(static_cast<std::size_t>(g.area_size()));
   hs.read(g.area_offset, stored);
@@ -210,7 +210,7 @@ VerityTree format_files(const std::filesystem::path& data, const std::filesystem
     if (::fchmod(f.fd, 0644) != 0) io_fail(hash, "cannot chmod");
   }
   pwrite_all(f.fd, hash, tree.hash_area, g.area_offset);
-  if (::ftruncate(f.fd, static_cast<off_t>(g.hash_end)) != 0) io_fail(hash, "cannot size");
+  if (::ftruncate(f.fd, static_cast<off_t>(g.output_size)) != 0) io_fail(hash, "cannot size");
   if (::close(f.fd) != 0) {
     f.fd = -1;
     io_fail(hash, "cannot close");

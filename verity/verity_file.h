@@ -40,7 +40,7 @@ std::uint64_t pad_file(const std::filesystem::path& path, std::uint32_t block_si
 // hash file is created or truncated to zero first; when `hash` is the data file
 // itself (appended hash area), the file is truncated to the hash area's start,
 // which must not overlap the N data blocks. The hash output ends at
-// geometry.hash_end.
+// geometry.output_size.
 VerityTree format_files(const std::filesystem::path& data, const std::filesystem::path& hash,
                         const VerityGeometry& geometry, const TreeOptions& options = {});
 
