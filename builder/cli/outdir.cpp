@@ -64,8 +64,9 @@ StagedDir::StagedDir(const fs::path& outdir) : outdir_(outdir) {
   if (outdir_.filename().empty()) outdir_ = outdir_.parent_path();
   std::error_code ec;
   fs::path parent = outdir_.parent_path().empty() ? fs::path(".") : outdir_.parent_path();
+  fs::create_directories(parent, ec);
   if (!fs::is_directory(parent, ec)) {
-    throw UsageError("output directory's parent '" + parent.string() + "' does not exist");
+    throw UsageError("cannot create the output directory's parent '" + parent.string() + "'");
   }
   if (fs::exists(outdir_, ec)) {
     if (!fs::is_directory(outdir_, ec)) {
