@@ -23,6 +23,10 @@ struct Loader {
   std::set<fs::path> chain;
 
   Node load(const fs::path& resolved, const std::string& display, int depth, const Mark* from) {
+    return parse(read(resolved, display, from), resolved, display, depth);
+  }
+
+  std::string read(const fs::path& resolved, const std::string& display, const Mark* from) {
     std::string text;
     try {
       auto size = fs::file_size(resolved);
@@ -38,6 +42,14 @@ struct Loader {
     } catch (const InputError& e) {
       if (from) throw error_at(sources, *from, "cannot read '" + display + "'");
       throw;
+    }
+    return text;
+  }
+
+  Node parse(const std::string& text, const fs::path& resolved, const std::string& display,
+             int depth) {
+    if (text.size() > kMaxRecipeBytes) {
+      throw file_error(display, "recipe larger than " + std::to_string(kMaxRecipeBytes) + " bytes");
     }
     sources.add(display, text);
     Node doc = parse_yaml(text, display, resolved.parent_path(), sources);
@@ -128,13 +140,22 @@ std::int64_t parse_epoch(const std::string& s, bool* ok) {
 InitrdSpec read_initrd(const Checker& c, const Node& n);
 
 Recipe load_recipe(const fs::path& path, const LoadOptions& opt) {
+  fs::path resolved = (path.is_absolute() ? path : opt.cwd / path).lexically_normal();
+  std::string display = path.generic_string();
+  SourceSet scratch;
+  std::vector<PathRef> none;
+  Loader reader{scratch, none, {}};
+  return parse_recipe(reader.read(resolved, display, nullptr), path, opt);
+}
+
+Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOptions& opt) {
   Recipe r;
   fs::path resolved = (path.is_absolute() ? path : opt.cwd / path).lexically_normal();
   std::string display = path.generic_string();
   Loader loader{r.sources, r.bases, {}};
   std::error_code ec;
   loader.chain.insert(fs::weakly_canonical(resolved, ec));
-  r.tree = loader.load(resolved, display, 0, nullptr);
+  r.tree = loader.parse(text, resolved, display, 0);
   r.file = PathRef{resolved, resolved.filename().generic_string(), Mark{display, 1, 1}};
   for (const auto& o : opt.overrides) apply_override(r.tree, o, opt.cwd);
 

@@ -122,6 +122,10 @@ struct LoadOptions {
 // Loads, merges (`extends`), overrides (`--set`) and validates a recipe.
 // Throws InputError ("file:line:col: error: ..." plus the line and a caret).
 Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& opt);
+// The same for recipe text already read; `path` names it (and its directory
+// is where relative paths resolve).
+Recipe parse_recipe(const std::string& text, const std::filesystem::path& path,
+                    const LoadOptions& opt);
 
 // Variables a cmdline may use in this recipe: name -> description.
 std::map<std::string, std::string> defined_variables(const Recipe& r);
