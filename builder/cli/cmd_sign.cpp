@@ -23,8 +23,11 @@ namespace {
 
 // Wipes a buffer holding secret bytes when it goes out of scope.
 struct Wipe {
+  Wipe(void* p_, std::size_t n_) : p(p_), n(n_) {}
   void* p;
   std::size_t n;
+  Wipe(const Wipe&) = delete;
+  Wipe& operator=(const Wipe&) = delete;
   ~Wipe() {
     if (p && n) OPENSSL_cleanse(p, n);
   }
@@ -46,13 +49,12 @@ void run_sign(const SignArgs& a) {
   Bytes payload = read_file(a.file);
   std::string type = a.payload_type.empty() ? default_payload_type(payload) : a.payload_type;
   std::string passphrase;
-  Wipe wipe_pass{nullptr, 0};
   if (!a.passphrase_env.empty()) {
     const char* v = std::getenv(a.passphrase_env.c_str());
     if (!v) throw UsageError("environment variable " + a.passphrase_env + " is not set");
     passphrase = v;
-    wipe_pass = {passphrase.data(), passphrase.size()};
   }
+  Wipe wipe_pass{passphrase.data(), passphrase.size()};
   Bytes pem = read_secret_file(a.key);
   Wipe wipe_pem{pem.data(), pem.size()};
   attest::Signer signer = attest::Signer::from_pem(pem, a.key, passphrase);
