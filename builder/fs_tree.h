@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/fs_path.h"
 
 namespace mkguest {
 
@@ -67,10 +68,5 @@ class FsTree {
   void ensure_parents(const std::string& path, const std::string& origin);
   std::map<std::string, FsEntry> entries_;
 };
-
-// Canonicalises a path from a recipe or archive: strips leading '/', './',
-// repeated and trailing '/'. Returns nullopt for paths that escape ('..'),
-// contain NUL, or have a segment longer than 255 bytes.
-std::optional<std::string> canonical_fs_path(const std::string& path);
 
 }  // namespace mkguest

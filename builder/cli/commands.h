@@ -14,5 +14,8 @@ int exit_code();
 
 void register_build(CLI::App& app);
 void register_verity(CLI::App& app);
+void register_export(CLI::App& app);
+void register_sign(CLI::App& app);
+void register_verify(CLI::App& app);
 
 }  // namespace mkguest::cli

@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
 
   cli::register_build(app);
   cli::register_verity(app);
+  cli::register_export(app);
+  cli::register_sign(app);
+  cli::register_verify(app);
 
   try {
     app.parse(argc, argv);

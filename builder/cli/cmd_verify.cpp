@@ -1,0 +1,114 @@
+// `mkguest verify`: an output directory against its manifest, and
+// `--rebuild RECIPE`: a second build in a temporary directory compared byte
+// for byte (a reproducibility gate).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "base/error.h"
+#include "builder/cli/attest_io.h"
+#include "builder/cli/commands.h"
+#include "builder/verify.h"
+
+namespace mkguest::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Args {
+  std::string outdir, manifest, rebuild;
+  bool keep = false;
+};
+
+void print(const std::vector<attest::Finding>& f) {
+  for (const auto& x : f)
+    std::cout << "DIFFERENT " << x.check << ": " << x.subject << ": " << x.message << "\n";
+}
+
+// Runs this mkguest binary's build into `dir`, with the manifest's source date.
+void rebuild(const std::string& recipe, const fs::path& dir, std::int64_t epoch) {
+  std::string self = fs::read_symlink("/proc/self/exe").string();
+  std::string sde = std::to_string(epoch);
+  pid_t pid = ::fork();
+  if (pid < 0) throw InternalError("fork failed");
+  if (pid == 0) {
+    ::setenv("SOURCE_DATE_EPOCH", sde.c_str(), 1);
+    std::vector<std::string> argv{self, "build", recipe, "-o", dir.string()};
+    std::vector<char*> args;
+    for (auto& s : argv) args.push_back(s.data());
+    args.push_back(nullptr);
+    ::execv(self.c_str(), args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw InputError(recipe, "",
+                     "the rebuild failed (exit " +
+                         std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+                         "); its messages are above");
+}
+
+void run(const Args& a) {
+  LoadedManifest m = load_manifest(a.manifest.empty() ? a.outdir : a.manifest);
+  attest::VerifyContext ctx{a.outdir, m.json, m.path.string()};
+  attest::VerifyReport r = attest::run_verify(ctx, attest::default_verify_checks());
+  print(r.findings);
+  std::size_t problems = r.findings.size();
+  if (!a.rebuild.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "mkguest-rebuild-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw InternalError("mkdtemp failed");
+    fs::path tmp = tmpl;
+    fs::path out = tmp / "out";
+    try {
+      rebuild(a.rebuild, out, attest::manifest_epoch(m.json));
+      auto diffs = attest::compare_trees(m.path.parent_path(), out);
+      print(diffs);
+      problems += diffs.size();
+    } catch (...) {
+      if (!a.keep) fs::remove_all(tmp);
+      throw;
+    }
+    if (a.keep)
+      std::cerr << "mkguest: rebuild kept in " << out.string() << "\n";
+    else
+      fs::remove_all(tmp);
+  }
+  std::string ran;
+  for (const auto& c : r.ran) ran += (ran.empty() ? "" : ", ") + c;
+  if (!a.rebuild.empty()) ran += ", rebuild";
+  if (problems) {
+    std::cout << "FAILED: " << problems << " difference(s) (checks: " << ran << ")\n";
+    set_exit_code(static_cast<int>(ExitCode::kMismatch));
+  } else {
+    std::cout << "OK: " << a.outdir << " matches its manifest (checks: " << ran << ")\n";
+  }
+}
+
+}  // namespace
+
+void register_verify(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  std::string checks;
+  for (const auto& c : attest::default_verify_checks())
+    checks += "\n  " + c.name + ": " + c.description;
+  auto* v = app.add_subcommand(
+      "verify",
+      "Check an output directory against its manifest; exit 1 and name every difference.\n"
+      "Checks:" +
+          checks +
+          "\n  rebuild (--rebuild RECIPE): build again in a temporary directory, compare bytes");
+  v->add_option("OUTDIR", a->outdir, "the output directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  v->add_option("--manifest", a->manifest, "the manifest (default: OUTDIR/manifest.json)");
+  v->add_option("--rebuild", a->rebuild, "rebuild RECIPE and compare every file byte for byte");
+  v->add_flag("--keep", a->keep, "keep the rebuild's directory (for diffoscope)");
+  v->callback([a] { run(*a); });
+}
+
+}  // namespace mkguest::cli
