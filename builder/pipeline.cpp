@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "builder/fs_load.h"
 #include "builder/initrd.h"
+#include "builder/rootfs_stage.h"
 #include "recipes/variables.h"
 
 namespace mkguest {
@@ -153,6 +154,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
   if (r.outputs.direct && r.initrd.present) {
     Step s(progress, "initrd");
     stage_initrd(ctx);
+  }
+  if (r.rootfs.present) {
+    Step s(progress, r.rootfs.verity.present ? "rootfs + verity" : "rootfs");
+    stage_rootfs(ctx);
   }
   {
     Step s(progress, "cmdline");
