@@ -130,6 +130,7 @@ TEST_CASE("sbom: SPDX 2.3 document of inputs and dpkg packages", "[sbom]") {
   CHECK(by_name["inputs/OVMF.fd"]["primaryPackagePurpose"] == "FIRMWARE");
   const json& libc = by_name["libc6"];
   CHECK(libc["versionInfo"] == "1:2.36-9+deb12u4");
+  CHECK(libc["supplier"] == "Organization: GNU Libc Maintainers (debian-glibc@lists.debian.org)");
   CHECK(libc["externalRefs"][0]["referenceType"] == "purl");
   CHECK(libc["externalRefs"][0]["referenceLocator"] ==
         "pkg:deb/debian/libc6@1%3A2.36-9%2Bdeb12u4?arch=amd64");
