@@ -1,5 +1,10 @@
 // DSSE envelopes with OpenSSL EVP keys; see dsse.h.
+// PKCS#11 keys come through the ENGINE API, deprecated in OpenSSL 3 but the
+// only PKCS#11 route Debian 12 packages (no pkcs11-provider).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "builder/dsse.h"
+
+#include <openssl/engine.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -119,6 +124,14 @@ Bytes dsse_pae(std::string_view type, std::span<const std::uint8_t> payload) {
 
 struct Signer::Key {
   Pkey pkey;
+  ENGINE* engine = nullptr;  // a functional reference, for PKCS#11 keys
+  ~Key() {
+    pkey.reset();
+    if (engine) {
+      ENGINE_finish(engine);
+      ENGINE_free(engine);
+    }
+  }
 };
 Signer::Signer(std::unique_ptr<Key> k) : key_(std::move(k)), keyid_(keyid_of(key_->pkey.get())) {}
 Signer::~Signer() = default;
@@ -139,6 +152,37 @@ Signer Signer::from_pem(std::span<const std::uint8_t> pem, const std::string& so
   check_supported(k.get(), source);
   auto key = std::make_unique<Key>();
   key->pkey = std::move(k);
+  return Signer(std::move(key));
+}
+
+Signer Signer::from_pkcs11(const std::string& uri, const std::string& module,
+                           const std::string& pin) {
+  const std::string source = "PKCS#11 key";
+  if (uri.rfind("pkcs11:", 0) != 0) throw UsageError("a PKCS#11 key is a pkcs11: URI");
+  ENGINE_load_builtin_engines();
+  ENGINE* e = ENGINE_by_id("pkcs11");
+  if (!e) {
+    ERR_clear_error();
+    throw InputError(source, "", "OpenSSL has no pkcs11 engine (install libengine-pkcs11-openssl)");
+  }
+  auto key = std::make_unique<Key>();
+  bool ok = (module.empty() || ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module.c_str(), 0) == 1) &&
+            ENGINE_init(e) == 1;
+  if (!ok) {
+    ENGINE_free(e);
+    ERR_clear_error();
+    throw InputError(source, "",
+                     "cannot load the PKCS#11 module" + (module.empty() ? "" : " " + module));
+  }
+  key->engine = e;
+  if (!pin.empty() && ENGINE_ctrl_cmd_string(e, "PIN", pin.c_str(), 0) != 1) {
+    ERR_clear_error();
+    throw InputError(source, "", "the pkcs11 engine refused the PIN");
+  }
+  key->pkey.reset(ENGINE_load_private_key(e, uri.c_str(), nullptr, nullptr));
+  ERR_clear_error();
+  if (!key->pkey) throw InputError(source, "", "no private key at " + uri + " (or a wrong PIN)");
+  check_supported(key->pkey.get(), source);
   return Signer(std::move(key));
 }
 

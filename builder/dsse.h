@@ -25,6 +25,11 @@ class Signer {
   // `pem`: a PEM private key (PKCS#8, traditional RSA/EC, encrypted with `passphrase`).
   static Signer from_pem(std::span<const std::uint8_t> pem, const std::string& source,
                          const std::string& passphrase = {});
+  // A key on a PKCS#11 token (RFC 7512 URI "pkcs11:token=...;object=..."),
+  // through OpenSSL's pkcs11 engine (Debian: libengine-pkcs11-openssl).
+  // `module`: the token's PKCS#11 library (empty: the engine's default, p11-kit).
+  static Signer from_pkcs11(const std::string& uri, const std::string& module,
+                            const std::string& pin);
   ~Signer();
   Signer(Signer&&) noexcept;
   Signer& operator=(Signer&&) noexcept;

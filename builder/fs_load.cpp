@@ -95,21 +95,21 @@ void load_host_tree(FsTree& tree, const fs::path& src, const std::string& displa
 }
 
 namespace {
+// libarchive may have no error text (archive_error_string returns NULL).
+std::string la_error(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "unreadable data";
+}
+
 struct ArchiveReader {
   archive* a = archive_read_new();
   ~ArchiveReader() { archive_read_free(a); }
 };
 }  // namespace
 
-void for_each_archive_entry(const fs::path& path, const std::string& display,
-                            const std::string& dst, const ArchiveLimits& limits,
-                            const std::function<void(FsEntry&&)>& fn) {
-  ArchiveReader r;
-  archive_read_support_filter_all(r.a);
-  archive_read_support_format_all(r.a);
-  if (archive_read_open_filename(r.a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    throw file_error(display, std::string("cannot read archive: ") + archive_error_string(r.a));
-  }
+namespace {
+void read_entries(ArchiveReader& r, const std::string& display, const std::string& dst,
+                  const ArchiveLimits& limits, const std::function<void(FsEntry&&)>& fn) {
   std::uint64_t count = 0, total = 0;
   archive_entry* ae = nullptr;
   for (;;) {
@@ -117,7 +117,7 @@ void for_each_archive_entry(const fs::path& path, const std::string& display,
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
       throw InputError(display, "entry " + std::to_string(count + 1),
-                       std::string("bad archive: ") + archive_error_string(r.a));
+                       "bad archive: " + la_error(r.a));
     }
     if (++count > limits.max_entries) {
       throw file_error(display, "more than " + std::to_string(limits.max_entries) + " entries");
@@ -185,10 +185,12 @@ void for_each_archive_entry(const fs::path& path, const std::string& display,
     }
     if (e.type == FsType::kFile) {
       la_int64_t declared = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
-      if (declared < 0 || static_cast<std::uint64_t>(declared) > limits.max_file_size) {
+      if (declared < 0 || static_cast<std::uint64_t>(declared) > limits.max_file_size ||
+          static_cast<std::uint64_t>(declared) > limits.max_total_size - total) {
         throw file_error(display, "entry '" + name + "': size " + std::to_string(declared) +
-                                      " exceeds the limit of " +
-                                      std::to_string(limits.max_file_size) + " bytes");
+                                      " exceeds the limits (" +
+                                      std::to_string(limits.max_file_size) + " bytes per file, " +
+                                      std::to_string(limits.max_total_size) + " in all)");
       }
       auto data = std::make_shared<Bytes>();
       data->reserve(static_cast<std::size_t>(declared));
@@ -196,7 +198,7 @@ void for_each_archive_entry(const fs::path& path, const std::string& display,
       for (;;) {
         la_ssize_t n = archive_read_data(r.a, buf, sizeof buf);
         if (n < 0) {
-          throw file_error(display, "entry '" + name + "': " + archive_error_string(r.a));
+          throw file_error(display, "entry '" + name + "': " + la_error(r.a));
         }
         if (n == 0) break;
         total += static_cast<std::uint64_t>(n);
@@ -212,10 +214,38 @@ void for_each_archive_entry(const fs::path& path, const std::string& display,
     fn(std::move(e));
   }
 }
+}  // namespace
+
+void for_each_archive_entry(const fs::path& path, const std::string& display,
+                            const std::string& dst, const ArchiveLimits& limits,
+                            const std::function<void(FsEntry&&)>& fn) {
+  ArchiveReader r;
+  archive_read_support_filter_all(r.a);
+  archive_read_support_format_all(r.a);
+  if (archive_read_open_filename(r.a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    throw file_error(display, "cannot read archive: " + la_error(r.a));
+  }
+  read_entries(r, display, dst, limits, fn);
+}
+
+void for_each_archive_entry(std::span<const std::uint8_t> data, const std::string& display,
+                            const std::string& dst, const ArchiveLimits& limits,
+                            const std::function<void(FsEntry&&)>& fn) {
+  ArchiveReader r;
+  archive_read_support_filter_all(r.a);
+  archive_read_support_format_all(r.a);
+  if (archive_read_open_memory(r.a, data.data(), data.size()) != ARCHIVE_OK) {
+    throw file_error(display, "cannot read archive: " + la_error(r.a));
+  }
+  read_entries(r, display, dst, limits, fn);
+}
 
 void load_archive(FsTree& tree, const fs::path& archive, const std::string& display,
-                  const std::string& dst, const ArchiveLimits& limits) {
+                  const std::string& dst, const ArchiveLimits& limits, const ArchiveDrop& drop) {
   for_each_archive_entry(archive, display, dst, limits, [&](FsEntry&& e) {
+    if (drop.devices && (e.type == FsType::kCharDev || e.type == FsType::kBlockDev)) return;
+    if (drop.setid) e.mode &= ~06000u;
+    if (drop.xattrs) e.xattrs.clear();
     if (e.type == FsType::kHardlink) {
       const FsEntry* target = tree.find(e.link_target);
       if (!target || target->type != FsType::kFile) {

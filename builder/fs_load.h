@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string>
 
 #include "builder/fs_tree.h"
@@ -31,8 +32,8 @@ void load_host_tree(FsTree& tree, const std::filesystem::path& src, const std::s
 
 struct ArchiveLimits {
   std::uint64_t max_entries = 1'000'000;
-  std::uint64_t max_file_size = 8ull << 30;    // one entry
-  std::uint64_t max_total_size = 16ull << 30;  // all contents held in memory
+  std::uint64_t max_file_size = 8ull << 30;   // one entry
+  std::uint64_t max_total_size = 4ull << 30;  // all contents held in memory
 };
 
 // Calls `fn` for each entry of the archive in archive order, with the path
@@ -42,9 +43,23 @@ void for_each_archive_entry(const std::filesystem::path& archive, const std::str
                             const std::string& dst, const ArchiveLimits& limits,
                             const std::function<void(FsEntry&&)>& fn);
 
+// The same for an archive held in memory.
+void for_each_archive_entry(std::span<const std::uint8_t> data, const std::string& display,
+                            const std::string& dst, const ArchiveLimits& limits,
+                            const std::function<void(FsEntry&&)>& fn);
+
+// What a build drops from archive entries instead of keeping it.
+struct ArchiveDrop {
+  bool devices = false;  // char and block device nodes
+  bool setid = false;    // setuid and setgid bits
+  bool xattrs = false;   // extended attributes
+};
+
 // for_each_archive_entry + FsTree::put, with hard links checked to point at an
-// existing regular file.
+// existing regular file. Later entries replace earlier ones at the same path
+// (tar semantics); a directory listed again keeps its contents.
 void load_archive(FsTree& tree, const std::filesystem::path& archive, const std::string& display,
-                  const std::string& dst, const ArchiveLimits& limits = {});
+                  const std::string& dst, const ArchiveLimits& limits = {},
+                  const ArchiveDrop& drop = {});
 
 }  // namespace mkguest

@@ -60,7 +60,12 @@ FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime) {
   root.type = FsType::kDir;
   root.mode = 0755;
   t.put(root);
-  for (const auto& a : spec.archives) load_archive(t, a.src.resolved, a.src.display, a.dst);
+  for (const auto& a : spec.archives) {
+    ArchiveLimits limits;
+    limits.max_total_size = kMaxInitrdArchiveBytes;
+    load_archive(t, a.src.resolved, a.src.display, a.dst, limits,
+                 ArchiveDrop{a.drop_devices, a.drop_setid, a.drop_xattrs});
+  }
   for (const auto& tr : spec.trees) {
     HostTreeOptions o;
     o.dst = tr.dst;

@@ -10,6 +10,9 @@
 
 namespace mkguest {
 
+// The most archive contents an initrd build holds in memory (zip-bomb guard).
+inline constexpr std::uint64_t kMaxInitrdArchiveBytes = 2ull << 30;
+
 // Builds the main tree. Layering order (later wins): archives, trees,
 // directories, files, symlinks, devices.
 FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime);

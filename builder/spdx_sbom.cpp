@@ -33,6 +33,19 @@ json checksums(const json& entry) {
   return c;
 }
 
+// SPDX 2.3 §7.5: "Organization: name (email)"; dpkg writes "Name <email>".
+std::string supplier_of(const std::string& maintainer) {
+  if (maintainer.empty()) return "NOASSERTION";
+  std::string m = maintainer;
+  auto lt = m.find('<');
+  auto gt = m.rfind('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt)
+    m = m.substr(0, lt) + "(" + m.substr(lt + 1, gt - lt - 1) + ")" + m.substr(gt + 1);
+  for (char& c : m)
+    if (c == '\n') c = ' ';
+  return "Organization: " + m;
+}
+
 }  // namespace
 
 std::string purl_encode(const std::string& s) {
@@ -114,8 +127,7 @@ json spdx_sbom(const json& m, const std::vector<DpkgPackage>& packages, const Sb
            {"downloadLocation", "NOASSERTION"},
            {"filesAnalyzed", false},
            {"primaryPackagePurpose", "LIBRARY"},
-           {"supplier",
-            d.maintainer.empty() ? std::string("NOASSERTION") : "Organization: " + d.maintainer},
+           {"supplier", supplier_of(d.maintainer)},
            {"externalRefs", json::array({{{"referenceCategory", "PACKAGE-MANAGER"},
                                           {"referenceType", "purl"},
                                           {"referenceLocator", purl}}})}};

@@ -85,6 +85,12 @@ InitrdSpec read_initrd(const Checker& c, const Node& n) {
         MapView am(c, item, "archives");
         a.src = c.path(am.req("src"), "src");
         if (const Node* d = am.opt("dst")) a.dst = c.image_path(*d, "dst", true);
+        if (const Node* d = am.opt("drop")) {
+          for (const auto& what : c.list(*d, "drop")) {
+            std::string w = c.choice(what, "drop", {"devices", "setid", "xattrs"});
+            (w == "devices" ? a.drop_devices : w == "setid" ? a.drop_setid : a.drop_xattrs) = true;
+          }
+        }
         am.done();
       }
       s.archives.push_back(a);

@@ -68,6 +68,9 @@ struct InitrdTree {
 struct InitrdArchive {
   PathRef src;
   std::string dst;
+  bool drop_devices = false;  // `drop:` device nodes,
+  bool drop_setid = false;    // setuid/setgid bits,
+  bool drop_xattrs = false;   // extended attributes
   Mark mark;
 };
 

@@ -245,3 +245,52 @@ TEST_CASE("dsse: no secret in outputs; key file permissions warned about", "[dss
 
 }  // namespace
 }  // namespace mkguest::test
+
+namespace mkguest::test {
+namespace {
+
+TEST_CASE("dsse: a key on a PKCS#11 token (SoftHSM through OpenSSL's pkcs11 engine)", "[dsse]") {
+  const fs::path module = "/usr/lib/softhsm/libsofthsm2.so";
+  if (!have_tool("softhsm2-util") || !fs::exists(module) ||
+      !fs::exists("/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so")) {
+    WARN("skipped: softhsm2 or libengine-pkcs11-openssl is not installed");
+    return;
+  }
+  TempDir t;
+  make_outdir(t / "out");
+  fs::create_directories(t / "tokens");
+  write_text(t / "softhsm2.conf", "directories.tokendir = " + (t / "tokens").string() +
+                                      "\nobjectstore.backend = file\nlog.level = ERROR\n");
+  std::string conf = "SOFTHSM2_CONF=" + (t / "softhsm2.conf").string();
+  auto init = run({"softhsm2-util", "--init-token", "--free", "--label", "release", "--pin", "4321",
+                   "--so-pin", "8765"},
+                  {conf});
+  REQUIRE(init.exit_code == 0);
+  make_key(t / "k", "ec256");
+  auto imp = run({"softhsm2-util", "--import", (t / "k/priv.pem").string(), "--token", "release",
+                  "--label", "signer", "--id", "01", "--pin", "4321"},
+                 {conf});
+  INFO(imp.out << imp.err);
+  REQUIRE(imp.exit_code == 0);
+  const std::string uri = "pkcs11:token=release;object=signer;type=private";
+  auto s = run_mkguest({"sign", (t / "out/manifest.json").string(), "--key", uri, "--pkcs11-module",
+                        module.string(), "--passphrase-env", "TOKEN_PIN"},
+                       {conf, "TOKEN_PIN=4321"});
+  INFO(s.err);
+  REQUIRE(s.exit_code == 0);
+  CHECK(s.err.find("4321") == std::string::npos);
+  auto v = run_mkguest({"verify-signature", (t / "out/manifest.json.dsse.json").string(), "--key",
+                        (t / "k/pub.pem").string()});
+  CHECK(v.exit_code == 0);
+  // A wrong PIN is an input error and is not echoed.
+  auto w =
+      run_mkguest({"sign", (t / "out/manifest.json").string(), "--key", uri, "--pkcs11-module",
+                   module.string(), "--passphrase-env", "TOKEN_PIN", "-o", (t / "w.json").string()},
+                  {conf, "TOKEN_PIN=0000"});
+  CHECK(w.exit_code == 2);
+  CHECK(w.err.find("0000") == std::string::npos);
+  CHECK(!fs::exists(t / "w.json"));
+}
+
+}  // namespace
+}  // namespace mkguest::test

@@ -42,7 +42,7 @@ std::string default_payload_type(const Bytes& payload) {
 }
 
 struct SignArgs {
-  std::string file, key, cert, payload_type, passphrase_env, output;
+  std::string file, key, cert, payload_type, passphrase_env, output, pkcs11_module;
 };
 
 void run_sign(const SignArgs& a) {
@@ -55,9 +55,14 @@ void run_sign(const SignArgs& a) {
     passphrase = v;
   }
   Wipe wipe_pass{passphrase.data(), passphrase.size()};
-  Bytes pem = read_secret_file(a.key);
-  Wipe wipe_pem{pem.data(), pem.size()};
-  attest::Signer signer = attest::Signer::from_pem(pem, a.key, passphrase);
+  auto load = [&] {
+    if (a.key.rfind("pkcs11:", 0) == 0)
+      return attest::Signer::from_pkcs11(a.key, a.pkcs11_module, passphrase);
+    Bytes pem = read_secret_file(a.key);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    return attest::Signer::from_pem(pem, a.key, passphrase);
+  };
+  attest::Signer signer = load();
   if (!a.cert.empty()) signer.check_certificate(read_file(a.cert), a.cert);
   json env = attest::dsse_sign(signer, type, payload);
   std::string out = a.output.empty() ? a.file + ".dsse.json" : a.output;
@@ -117,11 +122,16 @@ void register_sign(CLI::App& app) {
   sign->add_option("FILE", s->file, "the file to sign (manifest.json, a statement...)")
       ->required()
       ->check(CLI::ExistingFile);
-  sign->add_option("--key", s->key, "PEM private key: RSA >= 2048, ECDSA P-256/384/521, Ed25519")
+  sign->add_option("--key", s->key,
+                   "PEM private key (RSA >= 2048, ECDSA P-256/384/521, Ed25519), or a\n"
+                   "PKCS#11 URI pkcs11:token=..;object=.. (OpenSSL pkcs11 engine)")
       ->required();
+  sign->add_option("--pkcs11-module", s->pkcs11_module,
+                   "PKCS#11 library for a pkcs11: key (default: the engine's, p11-kit)");
   sign->add_option("--cert", s->cert, "X.509 certificate (PEM) that must match the key");
   sign->add_option("--passphrase-env", s->passphrase_env,
-                   "name of an environment variable holding the key's passphrase");
+                   "name of an environment variable holding the key's passphrase\n"
+                   "(or the token PIN for a pkcs11: key)");
   sign->add_option("--payload-type", s->payload_type,
                    "DSSE payloadType (default: from the content: in-toto or mkguest manifest)");
   sign->add_option("-o,--output", s->output, "envelope file (default: FILE.dsse.json)");
