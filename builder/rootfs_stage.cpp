@@ -54,11 +54,22 @@ Bytes stream_sha256(const verity::DataSource& src) {
 
 void stage_rootfs(BuildContext& ctx) {
   const recipe::RootfsSpec& rs = ctx.recipe.rootfs;
+  // format: raw, the user's image as it is.
+  Bytes sha;
+  {
+    verity::FileSource src(rs.source.resolved);
+    sha = stream_sha256(src);
+    ctx.manifest.add_input("rootfs-image", rs.source.display, src.size(), sha);
+  }
+  write_rootfs_artifacts(ctx, rs.source.resolved, rs.source.display, &sha);
+}
+
+void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& image,
+                            const std::string& display, const Bytes* image_sha256) {
+  const recipe::RootfsSpec& rs = ctx.recipe.rootfs;
   const recipe::VeritySpec& vs = rs.verity;
-  verity::FileSource src(rs.source.resolved);
-  const Bytes image_sha = stream_sha256(src);
-  ctx.manifest.add_input("rootfs-image", rs.source.display, src.size(), image_sha);
-  if (src.size() == 0) fail_at(rs.mark, "the rootfs image " + rs.source.display + " is empty");
+  verity::FileSource src(image);
+  if (src.size() == 0) fail_at(rs.mark, "the rootfs image " + display + " is empty");
 
   if (!vs.present) {
     ctx.write_artifact("rootfs", "rootfs.img", [&](ByteSink& out) {
@@ -76,8 +87,7 @@ void stage_rootfs(BuildContext& ctx) {
   p.hash_block_size = vs.hash_block_size;
   p.superblock = vs.superblock;
   if (src.size() % vs.data_block_size && !vs.pad) {
-    fail_at(vs.mark, "the rootfs image " + rs.source.display + " holds " +
-                         std::to_string(src.size()) +
+    fail_at(vs.mark, "the rootfs image " + display + " holds " + std::to_string(src.size()) +
                          " bytes, not a multiple of the data block size " +
                          std::to_string(vs.data_block_size) +
                          ": pad the image, or set 'pad: true' to pad it with zeros");
@@ -88,6 +98,7 @@ void stage_rootfs(BuildContext& ctx) {
     p.hash_offset = (data_bytes + vs.hash_block_size - 1) / vs.hash_block_size * vs.hash_block_size;
   }
   // Salt and UUID: derived from the seed, the image digest and the parameters.
+  const Bytes image_sha = image_sha256 ? *image_sha256 : stream_sha256(src);
   const std::string context = "rootfs-sha256=" + to_hex(image_sha) + ",hash=" + vs.hash +
                               ",format=" + std::to_string(vs.format) +
                               ",data_block_size=" + std::to_string(vs.data_block_size) +
