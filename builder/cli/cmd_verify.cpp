@@ -28,15 +28,22 @@ void print(const std::vector<attest::Finding>& f) {
     std::cout << "DIFFERENT " << x.check << ": " << x.subject << ": " << x.message << "\n";
 }
 
-// Runs this mkguest binary's build into `dir`, with the manifest's source date.
-void rebuild(const std::string& recipe, const fs::path& dir, std::int64_t epoch) {
+// Runs this mkguest binary's build into `dir`. The source date comes from
+// where the first build took it: SOURCE_DATE_EPOCH is set to the manifest's
+// value only when that build had it from the environment (source_date_origin),
+// so that the rebuilt manifest records the same origin.
+void rebuild(const std::string& recipe, const fs::path& dir, const attest::json& manifest) {
   std::string self = fs::read_symlink("/proc/self/exe").string();
-  std::string sde = std::to_string(epoch);
+  std::string sde = std::to_string(attest::manifest_epoch(manifest));
+  std::string origin = attest::find_string(manifest, {"source_date_origin"}, "environment");
   pid_t pid = ::fork();
   if (pid < 0) throw InternalError("fork failed");
   if (pid == 0) {
-    ::setenv("SOURCE_DATE_EPOCH", sde.c_str(), 1);
-    std::vector<std::string> argv{self, "build", recipe, "-o", dir.string()};
+    if (origin == "environment")
+      ::setenv("SOURCE_DATE_EPOCH", sde.c_str(), 1);
+    else
+      ::unsetenv("SOURCE_DATE_EPOCH");
+    std::vector<std::string> argv{self, "build", "--quiet", recipe, "-o", dir.string()};
     std::vector<char*> args;
     for (auto& s : argv) args.push_back(s.data());
     args.push_back(nullptr);
@@ -65,7 +72,7 @@ void run(const Args& a) {
     fs::path tmp = tmpl;
     fs::path out = tmp / "out";
     try {
-      rebuild(a.rebuild, out, attest::manifest_epoch(m.json));
+      rebuild(a.rebuild, out, m.json);
       auto diffs = attest::compare_trees(m.path.parent_path(), out);
       print(diffs);
       problems += diffs.size();
