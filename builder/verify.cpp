@@ -8,6 +8,8 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest_se_hdr.h"
+#include "verity/geometry.h"
+#include "verity/verity_file.h"
 
 namespace mkguest::attest {
 
@@ -101,6 +103,8 @@ std::vector<VerifyCheck> default_verify_checks() {
       {"outputs", "every output's size, sha256 and sha384 match the manifest", check_outputs},
       {"se-header", "the SE image's header tag and host key hashes match the manifest",
        check_se_header},
+      {"verity", "every dm-verity volume verifies against its root hash (libcryptsetup)",
+       check_verity},
   };
 }
 
@@ -208,6 +212,82 @@ bool check_se_header(const VerifyContext& ctx, std::vector<Finding>* findings) {
   if (!found)
     findings->push_back(
         {"se-header", "se", "the manifest has SE measurements but no output holds an SE header"});
+  return true;
+}
+
+namespace {
+
+std::uint64_t number(const json& v, const char* key, std::uint64_t fallback) {
+  const json* n = find(v, {key});
+  return n && n->is_number_unsigned() ? n->get<std::uint64_t>() : fallback;
+}
+
+void verify_volume(const VerifyContext& ctx, const json& vol, const std::string& name,
+                   std::vector<Finding>* findings) {
+  std::string data = find_string(vol, {"data_file"}, find_string(vol, {"data"}));
+  std::string hash = find_string(vol, {"hash_file"}, find_string(vol, {"hash"}));
+  std::string root = lower(find_string(vol, {"root_hash"}));
+  Bytes root_bytes;
+  if (data.empty() || root.empty() || !from_hex(root, &root_bytes)) {
+    findings->push_back({"verity", name, "no data_file or no hex root_hash in the manifest"});
+    return;
+  }
+  verity::VerityParams params;
+  params.hash_offset = number(vol, "hash_offset", 0);
+  const json* sb = find(vol, {"superblock"});
+  params.superblock = !(sb && sb->is_boolean() && !sb->get<bool>());
+  if (!params.superblock) {
+    std::string alg = find_string(vol, {"hash_algorithm"}, "sha256");
+    if (!verity::parse_verity_hash(alg, &params.hash)) {
+      findings->push_back({"verity", name, "unknown hash algorithm " + alg});
+      return;
+    }
+    from_hex(find_string(vol, {"salt"}), &params.salt);
+    params.hash_type = static_cast<std::uint32_t>(number(vol, "hash_type", 1));
+    params.data_block_size = static_cast<std::uint32_t>(number(vol, "data_block_size", 4096));
+    params.hash_block_size = static_cast<std::uint32_t>(number(vol, "hash_block_size", 4096));
+    params.data_blocks = number(vol, "data_blocks", 0);
+  }
+  std::filesystem::path data_path = ctx.output_path(data);
+  std::filesystem::path hash_path = hash.empty() ? data_path : ctx.output_path(hash);
+  std::error_code ec;
+  if (!fs::is_regular_file(data_path, ec) || !fs::is_regular_file(hash_path, ec)) {
+    findings->push_back({"verity", name, "data or hash file missing"});
+    return;
+  }
+  verity::VerifyResult r;
+  try {
+    r = verity::verify_files(data_path, hash_path, params, root_bytes);
+  } catch (const Error& e) {
+    findings->push_back({"verity", name, e.what()});
+    return;
+  }
+  if (!r.ok)
+    findings->push_back({"verity", name,
+                         "does not verify against root hash " + root +
+                             (r.first_bad.empty() ? "" : ": first bad " + r.first_bad)});
+}
+
+}  // namespace
+
+bool check_verity(const VerifyContext& ctx, std::vector<Finding>* findings) {
+  const json* v = find(ctx.manifest, {"verity"});
+  if (!v || v->empty()) return false;
+  if (v->is_object() && find(*v, {"root_hash"})) {
+    verify_volume(ctx, *v, find_string(*v, {"data_file"}, find_string(*v, {"data"}, "verity")),
+                  findings);
+  } else if (v->is_object() || v->is_array()) {
+    std::size_t i = 0;
+    for (const auto& [key, vol] : v->items()) {
+      if (!vol.is_object() || !find(vol, {"root_hash"})) continue;
+      std::string name = v->is_object() ? key : "verity[" + std::to_string(i) + "]";
+      verify_volume(ctx, vol, find_string(vol, {"data_file"}, find_string(vol, {"data"}, name)),
+                    findings);
+      ++i;
+    }
+  } else {
+    return false;
+  }
   return true;
 }
 
