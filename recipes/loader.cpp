@@ -138,6 +138,7 @@ std::int64_t parse_epoch(const std::string& s, bool* ok) {
 
 // Defined in recipes/initrd_spec.cpp.
 InitrdSpec read_initrd(const Checker& c, const Node& n);
+ExportsSpec read_exports(const Checker& c, const Node& n);
 
 Recipe load_recipe(const fs::path& path, const LoadOptions& opt) {
   fs::path resolved = (path.is_absolute() ? path : opt.cwd / path).lexically_normal();
@@ -208,7 +209,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
   top.reserved("rootfs", "root filesystem and dm-verity");
   top.reserved("measurements", "platform measurements");
   top.reserved("signing", "signing keys");
-  top.reserved("exports", "attestation exports");
+  if (const Node* n = top.opt("exports")) r.exports = read_exports(c, *n);
   top.done();
 
   if (r.outputs.direct && r.kernel.resolved.empty()) {

@@ -87,6 +87,16 @@ struct InitrdSpec {
   std::vector<InitrdDevice> devices;
 };
 
+// `exports`: attestation files written beside the outputs (docs/attestation.md).
+struct ExportsSpec {
+  bool trustee = false;  // rvps-message.json (+ se/ for IBM SE)
+  std::string trustee_namespace = "mkguest.local";
+  bool kbs_client_script = false;  // kbs-client.sh
+  bool provenance = false;         // provenance.intoto.json (+ reference-values)
+  bool sbom = false;               // sbom.spdx.json
+  bool any() const { return trustee || provenance || sbom; }
+};
+
 struct OutputsSpec {
   bool direct = true;  // kernel, initrd, cmdline
 };
@@ -109,6 +119,7 @@ struct Recipe {
   std::vector<CmdlinePart> cmdline;  // joined with single spaces
   InitrdSpec initrd;
   OutputsSpec outputs;
+  ExportsSpec exports;
 
   PathRef file;                // the recipe given on the command line
   std::vector<PathRef> bases;  // the `extends` chain, nearest first
