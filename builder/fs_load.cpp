@@ -95,6 +95,12 @@ void load_host_tree(FsTree& tree, const fs::path& src, const std::string& displa
 }
 
 namespace {
+// libarchive may have no error text (archive_error_string returns NULL).
+std::string la_error(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "unreadable data";
+}
+
 struct ArchiveReader {
   archive* a = archive_read_new();
   ~ArchiveReader() { archive_read_free(a); }
@@ -111,7 +117,7 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
     if (rc == ARCHIVE_EOF) break;
     if (rc < ARCHIVE_WARN) {
       throw InputError(display, "entry " + std::to_string(count + 1),
-                       std::string("bad archive: ") + archive_error_string(r.a));
+                       "bad archive: " + la_error(r.a));
     }
     if (++count > limits.max_entries) {
       throw file_error(display, "more than " + std::to_string(limits.max_entries) + " entries");
@@ -192,7 +198,7 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
       for (;;) {
         la_ssize_t n = archive_read_data(r.a, buf, sizeof buf);
         if (n < 0) {
-          throw file_error(display, "entry '" + name + "': " + archive_error_string(r.a));
+          throw file_error(display, "entry '" + name + "': " + la_error(r.a));
         }
         if (n == 0) break;
         total += static_cast<std::uint64_t>(n);
@@ -217,7 +223,7 @@ void for_each_archive_entry(const fs::path& path, const std::string& display,
   archive_read_support_filter_all(r.a);
   archive_read_support_format_all(r.a);
   if (archive_read_open_filename(r.a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    throw file_error(display, std::string("cannot read archive: ") + archive_error_string(r.a));
+    throw file_error(display, "cannot read archive: " + la_error(r.a));
   }
   read_entries(r, display, dst, limits, fn);
 }
@@ -229,7 +235,7 @@ void for_each_archive_entry(std::span<const std::uint8_t> data, const std::strin
   archive_read_support_filter_all(r.a);
   archive_read_support_format_all(r.a);
   if (archive_read_open_memory(r.a, data.data(), data.size()) != ARCHIVE_OK) {
-    throw file_error(display, std::string("cannot read archive: ") + archive_error_string(r.a));
+    throw file_error(display, "cannot read archive: " + la_error(r.a));
   }
   read_entries(r, display, dst, limits, fn);
 }

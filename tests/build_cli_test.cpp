@@ -78,7 +78,7 @@ TEST_CASE("an OUTDIR that is not ours is never replaced", "[cli]") {
   CHECK(test::read_text(d / "home/precious.txt") == "keep me");
 }
 
-TEST_CASE("--json prints a summary; --help, --version and usage errors", "[cli]") {
+TEST_CASE("the JSON summary, help, version and usage errors", "[cli]") {
   test::TempDir d;
   make_minimal(d.path());
   auto r = test::run_mkguest({"build", "--json", "recipe.yaml", "-o", "out"}, {}, d.path());

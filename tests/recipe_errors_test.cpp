@@ -165,7 +165,7 @@ TEST_CASE("errors quote the line and put a caret under the column", "[recipe]") 
         "    ^");
 }
 
-TEST_CASE("--set overrides and SOURCE_DATE_EPOCH are validated too", "[recipe]") {
+TEST_CASE("overrides from --set and SOURCE_DATE_EPOCH are validated too", "[recipe]") {
   test::TempDir d;
   make_inputs(d);
   std::string ok = std::string(kHead);

@@ -1,4 +1,5 @@
 // `mkguest build`: recipe -> artifacts + manifest, committed atomically.
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -24,10 +25,16 @@ struct BuildArgs {
   bool quiet = false;
 };
 
+// MKGUEST_TEST_KILL_AT=<step> makes the build kill itself with SIGKILL when
+// that step begins: the crash-safety tests use it to stop a build at exact,
+// repeatable points (no timing involved).
 class StderrProgress : public Progress {
  public:
-  explicit StderrProgress(bool quiet) : quiet_(quiet) {}
+  explicit StderrProgress(bool quiet) : quiet_(quiet) {
+    if (const char* k = std::getenv("MKGUEST_TEST_KILL_AT")) kill_at_ = k;
+  }
   void begin(const std::string& step) override {
+    if (step == kill_at_) ::kill(::getpid(), SIGKILL);
     step_ = step;
     start_ = std::chrono::steady_clock::now();
   }
@@ -39,6 +46,7 @@ class StderrProgress : public Progress {
 
  private:
   bool quiet_;
+  std::string kill_at_;
   std::string step_;
   std::chrono::steady_clock::time_point start_;
 };

@@ -6,6 +6,8 @@
 
 #include "base/error.h"
 #include "builder/cli/commands.h"
+#include "builder/disk_image.h"
+#include "verity/cmdline.h"
 #include "verity/derive.h"
 #include "verity/verity_file.h"
 
@@ -27,6 +29,13 @@ struct VerityArgs {
   std::string seed;
   bool pad = false;
   unsigned threads = 0;
+  bool cmdline = false;
+  std::string data_device = "/dev/vda1";
+  std::string hash_device = "/dev/vda2";
+  std::vector<std::string> verity_options;
+  std::string disk;
+  std::string table = "gpt";
+  std::string arch = "x86-64";
 };
 
 void add_common(CLI::App* cmd, VerityArgs& a) {
@@ -144,13 +153,49 @@ void register_verity(CLI::App& app) {
                    "Extend DATA with zeros to a multiple of the data block size (otherwise a "
                    "partial last block is an error)");
   format->add_option("--threads", fa->threads, "Worker threads (default: all cores)");
+  format->add_flag("--cmdline", fa->cmdline,
+                   "Also print the kernel command-line forms: Kata's kernel_verity_params, "
+                   "dm-mod.create + root=/dev/dm-0, systemd roothash=");
+  format->add_option("--data-device", fa->data_device, "Data device on the cmdline")
+      ->capture_default_str();
+  format->add_option("--hash-device", fa->hash_device, "Hash device on the cmdline")
+      ->capture_default_str();
+  format->add_option("--verity-option", fa->verity_options,
+                     "dm-verity optional argument on the cmdline (repeatable), e.g. "
+                     "panic_on_corruption");
+  format->add_option("--disk", fa->disk,
+                     "Also write a partitioned disk image: p1 = DATA, p2 = HASH (separate "
+                     "HASH only)");
+  format->add_option("--partition-table", fa->table, "Partition table of --disk: gpt or mbr")
+      ->capture_default_str();
+  format->add_option("--arch", fa->arch, "GPT partition types of --disk: x86-64, arm64 or s390x")
+      ->capture_default_str();
   format->callback([fa]() {
     verity::VerityParams p = make_params(*fa, true);
     verity::VerityGeometry g = verity::plan_verity(p);
     verity::TreeOptions opt;
     opt.threads = fa->threads;
+    if (!fa->disk.empty() && (p.hash_offset != 0 || (fa->table != "gpt" && fa->table != "mbr"))) {
+      throw UsageError("--disk needs a separate HASH at offset 0 and --partition-table gpt|mbr");
+    }
     verity::VerityTree tree = verity::format_files(fa->data, fa->hash, g, opt);
     print_header(fa->hash, g, tree.root_hash);
+    if (fa->cmdline) {
+      verity::CmdlineDevices dev{fa->data_device, fa->hash_device, fa->verity_options};
+      std::cout << "Kata verity params:\t" << verity::kata_verity_params(g, tree.root_hash) << "\n"
+                << "dm-mod.create:   \t" << verity::render_kata_cmdline(g, tree.root_hash, dev)
+                << "\n"
+                << "systemd:         \t" << verity::render_systemd_cmdline(g, tree.root_hash, dev)
+                << "\n";
+    }
+    if (!fa->disk.empty()) {
+      DiskLayout l =
+          plan_verity_disk(fa->table == "gpt" ? PartitionTable::kGpt : PartitionTable::kMbr,
+                           g.data_bytes(), g.output_size, tree.root_hash, fa->arch, fa->seed);
+      write_disk_image(fa->disk, l, {fa->data, fa->hash});
+      std::cout << "Disk image:      \t" << fa->disk << " (" << fa->table << ", " << l.size()
+                << " bytes)\n";
+    }
   });
 
   auto va = std::make_shared<VerityArgs>();

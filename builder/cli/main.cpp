@@ -1,4 +1,5 @@
 // mkguest: builds confidential-VM guest images and predicts their measurements.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -29,6 +30,9 @@ Run 'mkguest COMMAND --help' for the options of a command.)";
 
 int main(int argc, char** argv) {
   using namespace mkguest;
+  // A file-size limit (or a full disk) must surface as a write error with the
+  // file's name, not as a silent SIGXFSZ death.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"mkguest: build confidential-VM guest images and predict what the hardware measures",
                "mkguest"};
   app.footer(kFooter);

@@ -81,7 +81,8 @@ StagedDir::StagedDir(const fs::path& outdir) : outdir_(outdir) {
   staging_ = parent / (prefix_for(outdir_) + std::to_string(::getpid()));
   fs::remove_all(staging_, ec);
   if (::mkdir(staging_.c_str(), 0755) != 0 || ::chmod(staging_.c_str(), 0755) != 0) {
-    throw InternalError("cannot create '" + staging_.string() + "': " + std::strerror(errno));
+    throw InternalError("cannot create the output directory '" + outdir_.string() +
+                        "' (staging in '" + staging_.string() + "'): " + std::strerror(errno));
   }
 }
 
