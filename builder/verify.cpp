@@ -2,6 +2,7 @@
 #include "builder/verify.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <thread>
 
@@ -24,27 +25,53 @@ struct FileDigests {
   std::string error;
 };
 
-FileDigests hash_file(const fs::path& p) {
-  FileDigests d;
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) return d;
-  d.exists = true;
-  try {
-    MappedFile f(p);
-    d.size = f.size();
-    Hasher h256(HashAlg::kSha256), h384(HashAlg::kSha384);
-    auto bytes = f.bytes();
-    constexpr std::size_t kChunk = 1 << 20;
-    for (std::size_t off = 0; off < bytes.size(); off += kChunk) {
-      auto part = bytes.subspan(off, std::min(kChunk, bytes.size() - off));
-      h256.update(part);
-      h384.update(part);
-    }
-    d.sha256 = to_hex(h256.finish());
-    d.sha384 = to_hex(h384.finish());
-  } catch (const Error& e) {
-    d.error = e.what();
+// One digest of one file, streamed from a read-only mapping in 1 MiB steps.
+std::string hash_one(const fs::path& p, HashAlg alg, std::uint64_t* size) {
+  MappedFile f(p);
+  *size = f.size();
+  Hasher h(alg);
+  auto bytes = f.bytes();
+  constexpr std::size_t kChunk = 1 << 20;
+  for (std::size_t off = 0; off < bytes.size(); off += kChunk)
+    h.update(bytes.subspan(off, std::min(kChunk, bytes.size() - off)));
+  return to_hex(h.finish());
+}
+
+// Digests of every file: each (file, algorithm) pair is a task, taken by one
+// worker per core through an atomic counter, so that even a single large
+// output keeps two cores busy (SHA-256 and SHA-384 at once).
+std::vector<FileDigests> hash_files(const std::vector<fs::path>& paths) {
+  std::vector<FileDigests> d(paths.size());
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    std::error_code ec;
+    d[i].exists = fs::is_regular_file(paths[i], ec);
   }
+  std::vector<std::string> errors(paths.size() * 2);
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t t; (t = next.fetch_add(1)) < paths.size() * 2;) {
+      std::size_t i = t / 2;
+      if (!d[i].exists) continue;
+      try {
+        std::uint64_t size = 0;
+        if (t % 2 == 0) {
+          d[i].sha256 = hash_one(paths[i], HashAlg::kSha256, &size);
+          d[i].size = size;
+        } else {
+          d[i].sha384 = hash_one(paths[i], HashAlg::kSha384, &size);
+        }
+      } catch (const Error& e) {
+        errors[t] = e.what();
+      }
+    }
+  };
+  unsigned n = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
+  std::vector<std::thread> pool;
+  for (unsigned k = 1; k < n; ++k) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+  for (std::size_t t = 0; t < errors.size(); ++t)
+    if (!errors[t].empty() && d[t / 2].error.empty()) d[t / 2].error = errors[t];
   return d;
 }
 
@@ -134,15 +161,7 @@ bool check_outputs(const VerifyContext& ctx, std::vector<Finding>* findings) {
     entries.push_back(&o);
     paths.push_back(ctx.output_path(find_string(o, {"file"})));
   }
-  // Hash on every core: the outputs are independent.
-  std::vector<FileDigests> digests(paths.size());
-  unsigned n = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), 8));
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < n; ++t)
-    pool.emplace_back([&, t] {
-      for (std::size_t i = t; i < paths.size(); i += n) digests[i] = hash_file(paths[i]);
-    });
-  for (auto& th : pool) th.join();
+  std::vector<FileDigests> digests = hash_files(paths);
 
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const json& o = *entries[i];
