@@ -11,6 +11,7 @@
 #include "builder/exports.h"
 #include "builder/fs_load.h"
 #include "builder/initrd.h"
+#include "builder/rootfs_stage.h"
 #include "recipes/variables.h"
 
 namespace mkguest {
@@ -154,6 +155,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
   if (r.outputs.direct && r.initrd.present) {
     Step s(progress, "initrd");
     stage_initrd(ctx);
+  }
+  if (r.rootfs.present) {
+    Step s(progress, r.rootfs.verity.present ? "rootfs + verity" : "rootfs");
+    stage_rootfs(ctx);
   }
   {
     Step s(progress, "cmdline");
