@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/exports.h"
 #include "builder/fs_load.h"
 #include "builder/initrd.h"
 #include "builder/rootfs_stage.h"
@@ -172,6 +173,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     Step s(progress, "manifest");
     result.manifest_text = ctx.manifest.canonical();
     write_file(staging / "manifest.json", result.manifest_text);
+  }
+  if (r.exports.any()) {
+    Step s(progress, "exports");
+    attest::write_recipe_exports(r.exports, result.manifest_text, staging);
   }
   result.artifacts = ctx.artifacts;
   result.cmdline = ctx.cmdline;

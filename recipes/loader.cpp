@@ -140,6 +140,8 @@ std::int64_t parse_epoch(const std::string& s, bool* ok) {
 InitrdSpec read_initrd(const Checker& c, const Node& n);
 // Defined in recipes/rootfs_spec.cpp.
 RootfsSpec read_rootfs(const Checker& c, const Node& n);
+// Defined in recipes/exports_spec.cpp.
+ExportsSpec read_exports(const Checker& c, const Node& n);
 
 Recipe load_recipe(const fs::path& path, const LoadOptions& opt) {
   fs::path resolved = (path.is_absolute() ? path : opt.cwd / path).lexically_normal();
@@ -210,7 +212,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
   if (const Node* n = top.opt("rootfs")) r.rootfs = read_rootfs(c, *n);
   top.reserved("measurements", "platform measurements");
   top.reserved("signing", "signing keys");
-  top.reserved("exports", "attestation exports");
+  if (const Node* n = top.opt("exports")) r.exports = read_exports(c, *n);
   top.done();
 
   if (r.outputs.direct && r.kernel.resolved.empty()) {

@@ -116,6 +116,16 @@ struct RootfsSpec {
   Mark mark;
 };
 
+// `exports`: attestation files written beside the outputs (docs/attestation.md).
+struct ExportsSpec {
+  bool trustee = false;  // rvps-message.json (+ se/ for IBM SE)
+  std::string trustee_namespace = "mkguest.local";
+  bool kbs_client_script = false;  // kbs-client.sh
+  bool provenance = false;         // provenance.intoto.json (+ reference-values)
+  bool sbom = false;               // sbom.spdx.json
+  bool any() const { return trustee || provenance || sbom; }
+};
+
 struct OutputsSpec {
   bool direct = true;  // kernel, initrd, cmdline
 };
@@ -139,6 +149,7 @@ struct Recipe {
   InitrdSpec initrd;
   RootfsSpec rootfs;
   OutputsSpec outputs;
+  ExportsSpec exports;
 
   PathRef file;                // the recipe given on the command line
   std::vector<PathRef> bases;  // the `extends` chain, nearest first
