@@ -21,5 +21,6 @@ void register_verity(CLI::App& app);
 void register_export(CLI::App& app);
 void register_sign(CLI::App& app);
 void register_verify(CLI::App& app);
+void register_erofs(CLI::App& app);
 
 }  // namespace mkguest::cli

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   cli::register_export(app);
   cli::register_sign(app);
   cli::register_verify(app);
+  cli::register_erofs(app);
 
   try {
     app.parse(argc, argv);
