@@ -17,5 +17,9 @@ void register_verity(CLI::App& app);
 void register_export(CLI::App& app);
 void register_sign(CLI::App& app);
 void register_verify(CLI::App& app);
+// The shared `measure` group (created on first use).
+CLI::App* measure_group(CLI::App& app);
+void register_measure_tdx(CLI::App& app);
+void register_verify_eventlog(CLI::App& app);
 
 }  // namespace mkguest::cli

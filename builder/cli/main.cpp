@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   cli::register_export(app);
   cli::register_sign(app);
   cli::register_verify(app);
+  cli::register_measure_tdx(app);
+  cli::register_verify_eventlog(app);
 
   try {
     app.parse(argc, argv);
