@@ -22,5 +22,7 @@ void register_export(CLI::App& app);
 void register_sign(CLI::App& app);
 void register_verify(CLI::App& app);
 void register_erofs(CLI::App& app);
+void register_measure_tdx(CLI::App& app);
+void register_verify_eventlog(CLI::App& app);
 
 }  // namespace mkguest::cli

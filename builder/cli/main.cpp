@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   cli::register_sign(app);
   cli::register_verify(app);
   cli::register_erofs(app);
+  cli::register_measure_tdx(app);
+  cli::register_verify_eventlog(app);
 
   try {
     app.parse(argc, argv);
