@@ -42,9 +42,11 @@ int main(int argc, char** argv) {
 
   cli::register_build(app);
   cli::register_verity(app);
+  cli::register_measure_snp(app);
   cli::register_export(app);
   cli::register_sign(app);
   cli::register_verify(app);
+  cli::register_erofs(app);
 
   try {
     app.parse(argc, argv);
