@@ -312,9 +312,9 @@ DsseResult dsse_verify(const json& env, const std::vector<Verifier>& keys,
     Bytes raw;
     if (!sig || !sig->is_string() || !base64_decode(sig->get<std::string>(), &raw))
       throw file_error(source, "a DSSE signature is not base64");
-    std::string keyid = find_string(s, {"keyid"});
+    // keyid is an unauthenticated hint (DSSE spec): every key is tried, so
+    // that envelopes from other signers (cosign...) with other keyids verify.
     for (const auto& k : keys) {
-      if (!keyid.empty() && keyid != k.keyid()) continue;
       if (k.verify(pae, raw)) {
         r.ok = true;
         r.keyid = k.keyid();

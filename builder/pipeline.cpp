@@ -8,8 +8,10 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/exports.h"
 #include "builder/fs_load.h"
 #include "builder/initrd.h"
+#include "builder/rootfs_stage.h"
 #include "recipes/variables.h"
 
 namespace mkguest {
@@ -154,6 +156,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     Step s(progress, "initrd");
     stage_initrd(ctx);
   }
+  if (r.rootfs.present) {
+    Step s(progress, r.rootfs.verity.present ? "rootfs + verity" : "rootfs");
+    stage_rootfs(ctx);
+  }
   {
     Step s(progress, "cmdline");
     stage_cmdline(ctx);
@@ -167,6 +173,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     Step s(progress, "manifest");
     result.manifest_text = ctx.manifest.canonical();
     write_file(staging / "manifest.json", result.manifest_text);
+  }
+  if (r.exports.any()) {
+    Step s(progress, "exports");
+    attest::write_recipe_exports(r.exports, result.manifest_text, staging);
   }
   result.artifacts = ctx.artifacts;
   result.cmdline = ctx.cmdline;

@@ -48,6 +48,13 @@ VerifyReport run_verify(const VerifyContext& ctx, const std::vector<VerifyCheck>
 // The checks shipped here.
 bool check_outputs(const VerifyContext& ctx, std::vector<Finding>* findings);
 bool check_se_header(const VerifyContext& ctx, std::vector<Finding>* findings);
+// For each dm-verity volume of the manifest's "verity" section (one object, or
+// a list or map of them) with "root_hash" and "data_file" (or "data"): checks
+// the data against its hash tree ("hash_file"/"hash", default the data file
+// itself; "hash_offset", default 0) through libcryptsetup, reading the
+// parameters from the superblock, or from "hash", "salt", "data_block_size",
+// "hash_block_size", "data_blocks", "hash_type" when "superblock" is false.
+bool check_verity(const VerifyContext& ctx, std::vector<Finding>* findings);
 
 // Compares two directory trees byte for byte (regular files and symlinks, by
 // relative path). Findings name each missing, extra or different file.

@@ -138,6 +138,10 @@ std::int64_t parse_epoch(const std::string& s, bool* ok) {
 
 // Defined in recipes/initrd_spec.cpp.
 InitrdSpec read_initrd(const Checker& c, const Node& n);
+// Defined in recipes/rootfs_spec.cpp.
+RootfsSpec read_rootfs(const Checker& c, const Node& n);
+// Defined in recipes/exports_spec.cpp.
+ExportsSpec read_exports(const Checker& c, const Node& n);
 
 Recipe load_recipe(const fs::path& path, const LoadOptions& opt) {
   fs::path resolved = (path.is_absolute() ? path : opt.cwd / path).lexically_normal();
@@ -205,10 +209,10 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     out.reserved("se", "IBM Secure Execution images");
     out.done();
   }
-  top.reserved("rootfs", "root filesystem and dm-verity");
+  if (const Node* n = top.opt("rootfs")) r.rootfs = read_rootfs(c, *n);
   top.reserved("measurements", "platform measurements");
   top.reserved("signing", "signing keys");
-  top.reserved("exports", "attestation exports");
+  if (const Node* n = top.opt("exports")) r.exports = read_exports(c, *n);
   top.done();
 
   if (r.outputs.direct && r.kernel.resolved.empty()) {
@@ -253,11 +257,14 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
 }
 
 std::map<std::string, std::string> defined_variables(const Recipe& r) {
-  (void)r;
-  return {
+  std::map<std::string, std::string> v = {
       {"name", "the recipe's name"},
       {"version", "the recipe's version"},
   };
+  if (r.rootfs.verity.present) {
+    v.insert(verity_variables().begin(), verity_variables().end());
+  }
+  return v;
 }
 
 const char* compression_name(Compression c) {

@@ -87,6 +87,45 @@ struct InitrdSpec {
   std::vector<InitrdDevice> devices;
 };
 
+// `rootfs.verity`: the dm-verity tree over the root filesystem image.
+struct VeritySpec {
+  bool present = false;
+  std::string hash = "sha256";
+  std::uint32_t format = 1;  // dm-verity hash type
+  std::uint32_t data_block_size = 4096;
+  std::uint32_t hash_block_size = 4096;
+  std::optional<std::vector<std::uint8_t>> salt;  // nullopt = auto (derived from the seed)
+  std::size_t salt_size = 32;                     // for auto
+  bool superblock = false;
+  std::string layout = "separate";      // separate | appended | partitioned
+  std::string partition_table = "gpt";  // partitioned: gpt | mbr
+  std::string arch = "x86-64";          // GPT partition types
+  std::string data_device;              // cmdline device names (defaults by layout)
+  std::string hash_device;
+  std::vector<std::string> options;  // dm-verity optional args, e.g. panic_on_corruption
+  bool pad = false;                  // pad the image to a whole data block
+  Mark mark;
+};
+
+// `rootfs`: the root filesystem image (format/source), and its verity tree.
+struct RootfsSpec {
+  bool present = false;
+  std::string format;  // "raw": an image the user made, used as it is
+  PathRef source;
+  VeritySpec verity;
+  Mark mark;
+};
+
+// `exports`: attestation files written beside the outputs (docs/attestation.md).
+struct ExportsSpec {
+  bool trustee = false;  // rvps-message.json (+ se/ for IBM SE)
+  std::string trustee_namespace = "mkguest.local";
+  bool kbs_client_script = false;  // kbs-client.sh
+  bool provenance = false;         // provenance.intoto.json (+ reference-values)
+  bool sbom = false;               // sbom.spdx.json
+  bool any() const { return trustee || provenance || sbom; }
+};
+
 struct OutputsSpec {
   bool direct = true;  // kernel, initrd, cmdline
 };
@@ -108,7 +147,9 @@ struct Recipe {
   PathRef kernel;
   std::vector<CmdlinePart> cmdline;  // joined with single spaces
   InitrdSpec initrd;
+  RootfsSpec rootfs;
   OutputsSpec outputs;
+  ExportsSpec exports;
 
   PathRef file;                // the recipe given on the command line
   std::vector<PathRef> bases;  // the `extends` chain, nearest first
@@ -132,5 +173,7 @@ Recipe parse_recipe(const std::string& text, const std::filesystem::path& path,
 
 // Variables a cmdline may use in this recipe: name -> description.
 std::map<std::string, std::string> defined_variables(const Recipe& r);
+// The ${verity.*} variables a recipe with rootfs.verity defines.
+const std::map<std::string, std::string>& verity_variables();
 
 }  // namespace mkguest::recipe

@@ -16,7 +16,7 @@
 
 namespace mkguest::test {
 
-// `size` bytes of incompressible, seed-dependent data (SHA-256 in counter mode),
+// `size` bytes of incompressible, seed-dependent data (splitmix64),
 // with a few all-zero blocks so zero blocks are covered too.
 Bytes pattern_data(std::uint64_t size, std::uint64_t seed);
 
@@ -36,12 +36,16 @@ int veritysetup_verify(const std::filesystem::path& data, const std::filesystem:
 
 inline Bytes pattern_data(std::uint64_t size, std::uint64_t seed) {
   Bytes out(static_cast<std::size_t>(size));
-  std::uint8_t in[16];
-  store_le64(in, seed);
-  for (std::size_t off = 0, i = 0; off < out.size(); off += 32, ++i) {
-    store_le64(in + 8, i);
-    Bytes d = digest(HashAlg::kSha256, std::span<const std::uint8_t>(in, 16));
-    std::memcpy(out.data() + off, d.data(), std::min<std::size_t>(32, out.size() - off));
+  std::uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+  for (std::size_t off = 0; off < out.size(); off += 8) {
+    // splitmix64
+    std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    std::uint8_t w[8];
+    store_le64(w, z);
+    std::memcpy(out.data() + off, w, std::min<std::size_t>(8, out.size() - off));
   }
   // Zero every 5th 4 KiB stretch.
   for (std::size_t off = 4096; off < out.size(); off += 5 * 4096) {

@@ -258,7 +258,7 @@ TEST_CASE("verity tree: thread count does not change the bytes", "[verity]") {
 }
 
 TEST_CASE("verity tree: 1 GiB matches veritysetup (slow, run with \"[slow]\")",
-          "[verity][.][slow]") {
+          "[.][slow][verity-slow]") {
   if (!have_tool("veritysetup")) {
     WARN("veritysetup not installed: skipped");
     return;

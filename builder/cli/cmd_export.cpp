@@ -4,10 +4,10 @@
 
 #include "base/error.h"
 #include "base/file.h"
-#include "builder/attest_se_hdr.h"
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
 #include "builder/dpkg_status.h"
+#include "builder/exports.h"
 #include "builder/oci_layout.h"
 #include "builder/provenance.h"
 #include "builder/spdx_sbom.h"
@@ -24,40 +24,6 @@ struct TrusteeArgs {
   std::string manifest, output, values, script, se_dir;
   attest::TrusteeOptions opts;
 };
-
-// Writes hdr.bin (from the SE image among the outputs) and se-policy.rego.
-void write_se_files(const LoadedManifest& m, const std::string& dir, const std::string& title) {
-  std::string snippet = attest::se_policy_snippet(m.json, title);
-  if (snippet.empty()) {
-    std::cerr << "mkguest: note: the manifest has no SE measurements; --se-dir ignored\n";
-    return;
-  }
-  fs::path outdir = m.path.parent_path();
-  const json* outs = attest::find(m.json, {"outputs"});
-  std::string want = attest::find_string(m.json, {"measurements", "se", "tag"});
-  bool written = false;
-  if (outs && outs->is_array()) {
-    for (const auto& o : *outs) {
-      std::string file = attest::find_string(o, {"file"});
-      std::error_code ec;
-      if (file.empty() || !fs::is_regular_file(outdir / file, ec)) continue;
-      MappedFile f(outdir / file);
-      try {
-        attest::SeHeader h = attest::find_se_header(f.bytes(), file);
-        if (!want.empty() && h.tag != want)
-          throw file_error(file, "its SE header tag " + h.tag + " is not the manifest's se.tag");
-        fs::create_directories(dir);
-        write_file(fs::path(dir) / "hdr.bin", h.bytes);
-        written = true;
-        break;
-      } catch (const InputError& e) {
-        if (std::string(e.what()).find("no IBM SE header") == std::string::npos) throw;
-      }
-    }
-  }
-  if (!written) throw file_error(m.path.string(), "no output holds the SE header (hdr.bin)");
-  write_output((fs::path(dir) / "se-policy.rego").string(), snippet);
-}
 
 void run_trustee(const TrusteeArgs& a) {
   LoadedManifest m = load_manifest(a.manifest);
@@ -76,7 +42,9 @@ void run_trustee(const TrusteeArgs& a) {
           << "mkguest: note: " << skipped << " reference value(s) hold several values, "
           << "which kbs-client cannot register; the script lists them, use the RVPS message\n";
   }
-  if (!a.se_dir.empty()) write_se_files(m, a.se_dir, title);
+  if (!a.se_dir.empty() &&
+      !attest::write_se_trustee_files(m.json, m.path.parent_path(), a.se_dir, title))
+    std::cerr << "mkguest: note: the manifest has no SE measurements; --se-dir ignored\n";
 }
 
 void add_trustee(CLI::App* exp) {

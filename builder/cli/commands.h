@@ -12,11 +12,17 @@ namespace mkguest::cli {
 void set_exit_code(int code);
 int exit_code();
 
+// The shared `measure` group; created on first use.
+CLI::App* measure_group(CLI::App& app);
+
 void register_build(CLI::App& app);
+void register_measure_snp(CLI::App& app);
 void register_verity(CLI::App& app);
 void register_export(CLI::App& app);
 void register_sign(CLI::App& app);
 void register_verify(CLI::App& app);
 void register_erofs(CLI::App& app);
+void register_measure_tdx(CLI::App& app);
+void register_verify_eventlog(CLI::App& app);
 
 }  // namespace mkguest::cli

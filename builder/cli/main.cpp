@@ -42,10 +42,13 @@ int main(int argc, char** argv) {
 
   cli::register_build(app);
   cli::register_verity(app);
+  cli::register_measure_snp(app);
   cli::register_export(app);
   cli::register_sign(app);
   cli::register_verify(app);
   cli::register_erofs(app);
+  cli::register_measure_tdx(app);
+  cli::register_verify_eventlog(app);
 
   try {
     app.parse(argc, argv);

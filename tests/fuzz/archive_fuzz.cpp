@@ -15,14 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_total_size = 4 << 20;
   mkguest::FsTree tree;
   try {
-    mkguest::for_each_archive_entry(std::span<const std::uint8_t>(data, size), "fuzz.tar", "opt",
-                                    limits, [&](mkguest::FsEntry&& e) {
-                                      if (e.type == mkguest::FsType::kHardlink &&
-                                          !tree.find(e.link_target)) {
-                                        return;
-                                      }
-                                      tree.put(std::move(e));
-                                    });
+    mkguest::for_each_archive_entry(
+        std::span<const std::uint8_t>(data, size), "fuzz.tar", "opt", limits,
+        [&](mkguest::FsEntry&& e) {
+          if (e.type == mkguest::FsType::kHardlink && !tree.find(e.link_target)) {
+            return;
+          }
+          tree.put(std::move(e));
+        });
   } catch (const mkguest::Error&) {
   }
   return 0;
