@@ -37,11 +37,11 @@ void stage_measure_snp(BuildContext& ctx) {
   }
   std::optional<SevHashes> table;
   if (hashes) {
-    MappedFile kernel(ctx.path_of("kernel"));
-    std::optional<MappedFile> initrd;
-    if (ctx.artifacts.count("initrd")) initrd.emplace(ctx.path_of("initrd"));
-    table = sev_hashes(kernel.bytes(), initrd ? initrd->bytes() : std::span<const std::uint8_t>(),
-                       ctx.cmdline);
+    // The artifacts' digests were taken while they were written.
+    const Bytes empty = digest(HashAlg::kSha256, "");
+    table = sev_hashes_from(
+        ctx.artifacts.at("kernel").sha256,
+        ctx.artifacts.count("initrd") ? ctx.artifacts.at("initrd").sha256 : empty, ctx.cmdline);
   }
   // The vCPU signatures: named types first, then explicit signatures.
   std::vector<std::pair<std::string, std::uint32_t>> sigs;
