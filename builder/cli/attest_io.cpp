@@ -1,0 +1,51 @@
+// CLI-side helpers of the attestation commands; see attest_io.h.
+#include "builder/cli/attest_io.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "base/error.h"
+#include "base/file.h"
+
+namespace mkguest::cli {
+
+namespace fs = std::filesystem;
+
+LoadedManifest load_manifest(const fs::path& arg) {
+  LoadedManifest m;
+  std::error_code ec;
+  m.path = fs::is_directory(arg, ec) ? arg / "manifest.json" : arg;
+  if (!fs::is_regular_file(m.path, ec)) throw file_error(m.path.string(), "no such manifest file");
+  Bytes bytes = read_file(m.path);
+  m.sha256 = to_hex(digest(HashAlg::kSha256, bytes));
+  m.json = attest::parse_manifest(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), m.path.string());
+  return m;
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return;
+  }
+  fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  write_file(p, text);
+}
+
+Bytes read_secret_file(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw file_error(path.string(), "cannot read the key file");
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    std::cerr << "mkguest: warning: key file " << path.string() << " is accessible by group or "
+              << "others (mode " << mode << "); restrict it with chmod 600\n";
+  }
+  return read_file(path);
+}
+
+}  // namespace mkguest::cli

@@ -1,0 +1,109 @@
+// `mkguest build`: recipe -> artifacts + manifest, committed atomically.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "base/version.h"
+#include "builder/cli/commands.h"
+#include "builder/cli/outdir.h"
+#include "builder/pipeline.h"
+
+namespace mkguest::cli {
+
+namespace {
+
+struct BuildArgs {
+  std::string recipe;
+  std::string outdir = "out";
+  std::vector<std::string> overrides;
+  bool json = false;
+  bool quiet = false;
+};
+
+// MKGUEST_TEST_KILL_AT=<step> makes the build kill itself with SIGKILL when
+// that step begins: the crash-safety tests use it to stop a build at exact,
+// repeatable points (no timing involved).
+class StderrProgress : public Progress {
+ public:
+  explicit StderrProgress(bool quiet) : quiet_(quiet) {
+    if (const char* k = std::getenv("MKGUEST_TEST_KILL_AT")) kill_at_ = k;
+  }
+  void begin(const std::string& step) override {
+    if (step == kill_at_) ::kill(::getpid(), SIGKILL);
+    step_ = step;
+    start_ = std::chrono::steady_clock::now();
+  }
+  void end() override {
+    if (quiet_) return;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "mkguest: %-14s %8.3f s\n", step_.c_str(), s);
+  }
+
+ private:
+  bool quiet_;
+  std::string kill_at_;
+  std::string step_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+void run(const BuildArgs& a) {
+  recipe::LoadOptions opt;
+  opt.overrides = a.overrides;
+  opt.cwd = std::filesystem::current_path();
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) opt.env_source_date_epoch = sde;
+  StderrProgress progress(a.quiet || a.json);
+  progress.begin("load recipe");
+  recipe::Recipe r = recipe::load_recipe(a.recipe, opt);
+  progress.end();
+
+  StagedDir staged(a.outdir);
+  BuildResult result = run_build(r, staged.path(), kVersion, progress);
+  progress.begin("commit");
+  staged.commit();
+  progress.end();
+
+  std::filesystem::path out(a.outdir);
+  if (a.json) {
+    nlohmann::json j;
+    j["outdir"] = out.string();
+    j["manifest"] = (out / "manifest.json").string();
+    j["cmdline"] = result.cmdline;
+    j["outputs"] = nlohmann::json::array();
+    for (const auto& [role, art] : result.artifacts) {
+      j["outputs"].push_back({{"role", role},
+                              {"path", (out / art.file).string()},
+                              {"size", art.size},
+                              {"sha256", to_hex(art.sha256)}});
+    }
+    std::cout << j.dump(2) << "\n";
+  } else if (!a.quiet) {
+    std::fprintf(stderr, "mkguest: built '%s' into %s/ (manifest: %s)\n", r.name.c_str(),
+                 out.string().c_str(), (out / "manifest.json").string().c_str());
+  }
+}
+
+}  // namespace
+
+void register_build(CLI::App& app) {
+  auto args = std::make_shared<BuildArgs>();
+  auto* cmd = app.add_subcommand("build", "Build the artifacts and manifest a recipe describes");
+  cmd->description(
+      "Build the artifacts and manifest a recipe describes.\n"
+      "Writes into a staging directory beside OUTDIR and swaps it into place only when\n"
+      "everything succeeded: a failed build leaves an earlier OUTDIR as it was.\n"
+      "SOURCE_DATE_EPOCH, when set, overrides the recipe's source_date_epoch.");
+  cmd->add_option("recipe", args->recipe, "The recipe (YAML)")->required();
+  cmd->add_option("-o,--output", args->outdir, "Output directory (default: out)");
+  cmd->add_option("--set", args->overrides,
+                  "Override a recipe key: KEY.PATH=VALUE (repeatable; VALUE is YAML)");
+  cmd->add_flag("--json", args->json, "Print a machine-readable summary on stdout");
+  cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+  cmd->callback([args] { run(*args); });
+}
+
+}  // namespace mkguest::cli

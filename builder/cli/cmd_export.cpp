@@ -1,0 +1,175 @@
+// `mkguest export`: Trustee reference values, provenance, SBOM and OCI layout
+// from a build's manifest (see docs/attestation.md).
+#include <iostream>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/cli/attest_io.h"
+#include "builder/cli/commands.h"
+#include "builder/dpkg_status.h"
+#include "builder/exports.h"
+#include "builder/oci_layout.h"
+#include "builder/provenance.h"
+#include "builder/spdx_sbom.h"
+#include "builder/trustee_export.h"
+
+namespace mkguest::cli {
+
+namespace fs = std::filesystem;
+using attest::json;
+
+namespace {
+
+struct TrusteeArgs {
+  std::string manifest, output, values, script, se_dir;
+  attest::TrusteeOptions opts;
+};
+
+void run_trustee(const TrusteeArgs& a) {
+  LoadedManifest m = load_manifest(a.manifest);
+  json values = attest::trustee_reference_values(m.json, a.opts, m.path.string());
+  std::string title = attest::find_string(m.json, {"recipe", "name"}) + " " +
+                      attest::find_string(m.json, {"recipe", "version"});
+  write_output(a.output, attest::canonical_json(attest::trustee_message(values)));
+  if (!a.values.empty()) write_output(a.values, attest::canonical_json(values));
+  if (!a.script.empty()) {
+    int skipped = 0;
+    std::string script = attest::kbs_client_script(values, title, &skipped);
+    write_output(a.script, script);
+    if (!a.script.empty() && a.script != "-") fs::permissions(a.script, fs::perms(0755));
+    if (skipped)
+      std::cerr
+          << "mkguest: note: " << skipped << " reference value(s) hold several values, "
+          << "which kbs-client cannot register; the script lists them, use the RVPS message\n";
+  }
+  if (!a.se_dir.empty() &&
+      !attest::write_se_trustee_files(m.json, m.path.parent_path(), a.se_dir, title))
+    std::cerr << "mkguest: note: the manifest has no SE measurements; --se-dir ignored\n";
+}
+
+void add_trustee(CLI::App* exp) {
+  auto a = std::make_shared<TrusteeArgs>();
+  auto* c = exp->add_subcommand(
+      "trustee",
+      "Trustee RVPS 'sample' message with the default policy's names and types, plus namespaced\n"
+      "rvps:/// ids; optionally the raw values, a kbs-client script, and SE hdr.bin + policy");
+  c->add_option("MANIFEST", a->manifest, "manifest.json, or the output directory holding it")
+      ->required();
+  c->add_option("-o,--output", a->output, "write the RVPS message here (default: stdout)");
+  c->add_option("--values", a->values, "also write the reference values (the decoded payload)");
+  c->add_option("--kbs-client-script", a->script,
+                "also write a sh script registering the values with kbs-client");
+  c->add_option("--se-dir", a->se_dir,
+                "for IBM SE: write hdr.bin and se-policy.rego (pins se.tag, se.image_phkh) here");
+  c->add_option("--namespace", a->opts.ns, "first part of the rvps:/// ids")->capture_default_str();
+  c->add_option("--image", a->opts.image, "image name in the ids (default: recipe.name)");
+  c->add_option("--image-version", a->opts.version,
+                "image version in the ids (default: recipe.version)");
+  c->callback([a] { run_trustee(*a); });
+}
+
+struct ProvArgs {
+  std::string manifest, output, builder_id = attest::kDefaultBuilderId;
+  bool reference_values = false;
+};
+
+void add_provenance(CLI::App* exp) {
+  auto a = std::make_shared<ProvArgs>();
+  auto* c = exp->add_subcommand(
+      "provenance",
+      "in-toto Statement v1 with an SLSA provenance v1 predicate (or, with --reference-values,\n"
+      "mkguest's reference-values predicate) for the outputs of a manifest");
+  c->add_option("MANIFEST", a->manifest, "manifest.json, or the output directory holding it")
+      ->required();
+  c->add_option("-o,--output", a->output, "write here (default: stdout)");
+  c->add_option("--builder-id", a->builder_id, "runDetails.builder.id (a URI naming the builder)")
+      ->capture_default_str();
+  c->add_flag("--reference-values", a->reference_values,
+              "emit the " + std::string(attest::kReferenceValuesType) + " statement instead");
+  c->callback([a] {
+    LoadedManifest m = load_manifest(a->manifest);
+    attest::ProvenanceOptions o;
+    o.builder_id = a->builder_id;
+    o.manifest_name = m.path.filename().string();
+    o.manifest_sha256 = m.sha256;
+    json st = a->reference_values ? attest::reference_values_statement(m.json, o, m.path.string())
+                                  : attest::slsa_provenance_statement(m.json, o, m.path.string());
+    write_output(a->output, attest::canonical_json(st));
+  });
+}
+
+struct SbomArgs {
+  std::string manifest, output, dpkg_status, rootfs, vendor = "debian";
+};
+
+void add_sbom(CLI::App* exp) {
+  auto a = std::make_shared<SbomArgs>();
+  auto* c = exp->add_subcommand(
+      "sbom", "SPDX 2.3 JSON SBOM: the manifest's inputs plus the rootfs's dpkg packages");
+  c->add_option("MANIFEST", a->manifest, "manifest.json, or the output directory holding it")
+      ->required();
+  c->add_option("-o,--output", a->output, "write here (default: stdout)");
+  auto* st = c->add_option("--dpkg-status", a->dpkg_status, "a dpkg status file to list");
+  c->add_option("--rootfs", a->rootfs, "a rootfs directory (uses its var/lib/dpkg/status if any)")
+      ->excludes(st);
+  c->add_option("--deb-vendor", a->vendor, "purl namespace of the packages")->capture_default_str();
+  c->callback([a] {
+    LoadedManifest m = load_manifest(a->manifest);
+    std::vector<attest::DpkgPackage> pkgs;
+    fs::path status = a->dpkg_status;
+    std::error_code ec;
+    if (!a->rootfs.empty()) {
+      status = fs::path(a->rootfs) / "var/lib/dpkg/status";
+      if (!fs::is_regular_file(status, ec)) status.clear();
+    }
+    if (!status.empty()) {
+      MappedFile f(status);
+      pkgs = attest::parse_dpkg_status(f.bytes(), status.string());
+    }
+    attest::SbomOptions o;
+    o.manifest_sha256 = m.sha256;
+    o.deb_vendor = a->vendor;
+    write_output(a->output,
+                 attest::canonical_json(attest::spdx_sbom(m.json, pkgs, o, m.path.string())));
+  });
+}
+
+struct OciArgs {
+  std::string outdir, layout, tag;
+};
+
+void add_oci(CLI::App* exp) {
+  auto a = std::make_shared<OciArgs>();
+  auto* c = exp->add_subcommand(
+      "oci", "OCI image layout holding the output directory as one artifact (artifactType " +
+                 std::string(attest::kArtifactType) +
+                 ", a media type per file), ready for oras/skopeo");
+  c->add_option("OUTDIR", a->outdir, "the output directory (with its manifest.json)")->required();
+  c->add_option("--oci-layout", a->layout, "the OCI layout directory to write or add to")
+      ->required();
+  c->add_option("--tag", a->tag, "ref name in index.json (default: recipe.version or latest)");
+  c->callback([a] {
+    LoadedManifest m = load_manifest(a->outdir);
+    attest::OciOptions o;
+    o.created = attest::manifest_epoch(m.json);
+    o.version = attest::find_string(m.json, {"recipe", "version"});
+    o.tag = !a->tag.empty() ? a->tag : !o.version.empty() ? o.version : "latest";
+    auto files = attest::oci_files_of_outdir(m.path.parent_path(), m.json);
+    json desc = attest::write_oci_layout(a->layout, files, o);
+    std::cout << attest::find_string(desc, {"digest"}) << "\n";
+  });
+}
+
+}  // namespace
+
+void register_export(CLI::App& app) {
+  auto* exp =
+      app.add_subcommand("export", "Export a build's manifest for attestation and distribution");
+  exp->require_subcommand(1);
+  add_trustee(exp);
+  add_provenance(exp);
+  add_sbom(exp);
+  add_oci(exp);
+}
+
+}  // namespace mkguest::cli

@@ -1,0 +1,154 @@
+// `mkguest sign` and `mkguest verify-signature`: DSSE envelopes over a
+// manifest or an in-toto statement (see builder/dsse.h, docs/attestation.md).
+// Key material is read into memory once and wiped with OPENSSL_cleanse; it is
+// never printed.
+#include <openssl/crypto.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/cli/attest_io.h"
+#include "builder/cli/commands.h"
+#include "builder/dsse.h"
+#include "builder/provenance.h"
+
+namespace mkguest::cli {
+
+namespace fs = std::filesystem;
+using attest::json;
+
+namespace {
+
+// Wipes a buffer holding secret bytes when it goes out of scope.
+struct Wipe {
+  Wipe(void* p_, std::size_t n_) : p(p_), n(n_) {}
+  void* p;
+  std::size_t n;
+  Wipe(const Wipe&) = delete;
+  Wipe& operator=(const Wipe&) = delete;
+  ~Wipe() {
+    if (p && n) OPENSSL_cleanse(p, n);
+  }
+};
+
+std::string default_payload_type(const Bytes& payload) {
+  json j = json::parse(payload.begin(), payload.end(), nullptr, false);
+  if (j.is_object() && attest::find_string(j, {"_type"}) == attest::kStatementType)
+    return attest::kInTotoPayloadType;
+  if (j.is_object() && attest::find(j, {"manifest_version"})) return attest::kManifestPayloadType;
+  return "application/octet-stream";
+}
+
+struct SignArgs {
+  std::string file, key, cert, payload_type, passphrase_env, output, pkcs11_module;
+};
+
+void run_sign(const SignArgs& a) {
+  Bytes payload = read_file(a.file);
+  std::string type = a.payload_type.empty() ? default_payload_type(payload) : a.payload_type;
+  std::string passphrase;
+  if (!a.passphrase_env.empty()) {
+    const char* v = std::getenv(a.passphrase_env.c_str());
+    if (!v) throw UsageError("environment variable " + a.passphrase_env + " is not set");
+    passphrase = v;
+  }
+  Wipe wipe_pass{passphrase.data(), passphrase.size()};
+  auto load = [&] {
+    if (a.key.rfind("pkcs11:", 0) == 0)
+      return attest::Signer::from_pkcs11(a.key, a.pkcs11_module, passphrase);
+    Bytes pem = read_secret_file(a.key);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    return attest::Signer::from_pem(pem, a.key, passphrase);
+  };
+  attest::Signer signer = load();
+  if (!a.cert.empty()) signer.check_certificate(read_file(a.cert), a.cert);
+  json env = attest::dsse_sign(signer, type, payload);
+  std::string out = a.output.empty() ? a.file + ".dsse.json" : a.output;
+  write_output(out, attest::canonical_json(env));
+  std::cerr << "mkguest: signed " << a.file << " (" << type << ") with key " << signer.keyid()
+            << "\n";
+}
+
+struct VerifyArgs {
+  std::string envelope, payload, payload_out, ca;
+  std::vector<std::string> keys;
+  std::string cert;
+};
+
+void run_verify_signature(const VerifyArgs& a) {
+  if (a.keys.empty() && a.cert.empty()) throw UsageError("give --key or --cert");
+  std::vector<attest::Verifier> verifiers;
+  for (const auto& k : a.keys) {
+    Bytes pem = read_file(k);
+    Wipe w{pem.data(), pem.size()};  // may be a private key
+    verifiers.push_back(attest::Verifier::from_pem(pem, k));
+  }
+  if (!a.cert.empty()) {
+    Bytes pem = read_file(a.cert);
+    if (!a.ca.empty()) {
+      std::string why = attest::verify_certificate_chain(pem, read_file(a.ca));
+      if (!why.empty()) {
+        std::cout << a.envelope << ": FAILED: certificate " << a.cert << ": " << why << "\n";
+        set_exit_code(static_cast<int>(ExitCode::kMismatch));
+        return;
+      }
+    }
+    verifiers.push_back(attest::Verifier::from_pem(pem, a.cert));
+  }
+  json env = json::parse(read_text_file(a.envelope), nullptr, false);
+  if (env.is_discarded()) throw file_error(a.envelope, "not valid JSON");
+  attest::DsseResult r = attest::dsse_verify(env, verifiers, a.envelope);
+  if (r.ok && !a.payload.empty() && read_file(a.payload) != r.payload) {
+    r.ok = false;
+    r.problem = "the signed payload is not the bytes of " + a.payload;
+  }
+  if (!r.ok) {
+    std::cout << a.envelope << ": FAILED: " << r.problem << "\n";
+    set_exit_code(static_cast<int>(ExitCode::kMismatch));
+    return;
+  }
+  if (!a.payload_out.empty()) write_file(a.payload_out, r.payload);
+  std::cout << a.envelope << ": OK (" << r.payload_type << ", key " << r.keyid << ")\n";
+}
+
+}  // namespace
+
+void register_sign(CLI::App& app) {
+  auto s = std::make_shared<SignArgs>();
+  auto* sign = app.add_subcommand(
+      "sign", "Sign a manifest or an in-toto statement as a DSSE envelope (FILE.dsse.json)");
+  sign->add_option("FILE", s->file, "the file to sign (manifest.json, a statement...)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sign->add_option("--key", s->key,
+                   "PEM private key (RSA >= 2048, ECDSA P-256/384/521, Ed25519), or a\n"
+                   "PKCS#11 URI pkcs11:token=..;object=.. (OpenSSL pkcs11 engine)")
+      ->required();
+  sign->add_option("--pkcs11-module", s->pkcs11_module,
+                   "PKCS#11 library for a pkcs11: key (default: the engine's, p11-kit)");
+  sign->add_option("--cert", s->cert, "X.509 certificate (PEM) that must match the key");
+  sign->add_option("--passphrase-env", s->passphrase_env,
+                   "name of an environment variable holding the key's passphrase\n"
+                   "(or the token PIN for a pkcs11: key)");
+  sign->add_option("--payload-type", s->payload_type,
+                   "DSSE payloadType (default: from the content: in-toto or mkguest manifest)");
+  sign->add_option("-o,--output", s->output, "envelope file (default: FILE.dsse.json)");
+  sign->callback([s] { run_sign(*s); });
+
+  auto v = std::make_shared<VerifyArgs>();
+  auto* ver = app.add_subcommand(
+      "verify-signature", "Check a DSSE envelope's signature; exit 1 when it does not verify");
+  ver->add_option("ENVELOPE", v->envelope, "the .dsse.json file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  ver->add_option("--key", v->keys, "PEM public key (or certificate); may be repeated");
+  ver->add_option("--cert", v->cert, "X.509 certificate (PEM) of the signer");
+  ver->add_option("--ca", v->ca, "PEM trust anchors the --cert must chain to");
+  ver->add_option("--payload", v->payload, "also require the payload to equal this file");
+  ver->add_option("--payload-out", v->payload_out, "write the verified payload here");
+  ver->callback([v] { run_verify_signature(*v); });
+}
+
+}  // namespace mkguest::cli

@@ -1,0 +1,130 @@
+// `mkguest verify`: an output directory against its manifest, and
+// `--rebuild RECIPE`: a second build in a temporary directory compared byte
+// for byte (a reproducibility gate).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <set>
+
+#include "base/error.h"
+#include "builder/cli/attest_io.h"
+#include "builder/cli/commands.h"
+#include "builder/verify.h"
+
+namespace mkguest::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Args {
+  std::string outdir, manifest, rebuild;
+  bool keep = false;
+};
+
+void print(const std::vector<attest::Finding>& f) {
+  for (const auto& x : f)
+    std::cout << "DIFFERENT " << x.check << ": " << x.subject << ": " << x.message << "\n";
+}
+
+// Runs this mkguest binary's build into `dir`. The source date comes from
+// where the first build took it: SOURCE_DATE_EPOCH is set to the manifest's
+// value only when that build had it from the environment (source_date_origin),
+// so that the rebuilt manifest records the same origin.
+void rebuild(const std::string& recipe, const fs::path& dir, const attest::json& manifest) {
+  std::string self = fs::read_symlink("/proc/self/exe").string();
+  std::string sde = std::to_string(attest::manifest_epoch(manifest));
+  std::string origin = attest::find_string(manifest, {"source_date_origin"}, "environment");
+  pid_t pid = ::fork();
+  if (pid < 0) throw InternalError("fork failed");
+  if (pid == 0) {
+    if (origin == "environment")
+      ::setenv("SOURCE_DATE_EPOCH", sde.c_str(), 1);
+    else
+      ::unsetenv("SOURCE_DATE_EPOCH");
+    std::vector<std::string> argv{self, "build", "--quiet", recipe, "-o", dir.string()};
+    std::vector<char*> args;
+    for (auto& s : argv) args.push_back(s.data());
+    args.push_back(nullptr);
+    ::execv(self.c_str(), args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw InputError(recipe, "",
+                     "the rebuild failed (exit " +
+                         std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+                         "); its messages are above");
+}
+
+void run(const Args& a) {
+  LoadedManifest m = load_manifest(a.manifest.empty() ? a.outdir : a.manifest);
+  attest::VerifyContext ctx{a.outdir, m.json, m.path.string()};
+  attest::VerifyReport r = attest::run_verify(ctx, attest::default_verify_checks());
+  print(r.findings);
+  std::size_t problems = r.findings.size();
+  if (!a.rebuild.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "mkguest-rebuild-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw InternalError("mkdtemp failed");
+    fs::path tmp = tmpl;
+    fs::path out = tmp / "out";
+    try {
+      rebuild(a.rebuild, out, m.json);
+      // Files beside the build's own (signatures, exports) are not the build's
+      // to reproduce: only the manifest and its outputs must be in the rebuild.
+      std::set<std::string> own{m.path.filename().string()};
+      if (const auto* outs = attest::find(m.json, {"outputs"}); outs && outs->is_array())
+        for (const auto& o : *outs) own.insert(attest::find_string(o, {"file"}));
+      std::vector<attest::Finding> diffs;
+      for (auto& f : attest::compare_trees(m.path.parent_path(), out))
+        if (own.count(f.subject) || f.message != "missing from the rebuild")
+          diffs.push_back(std::move(f));
+      print(diffs);
+      problems += diffs.size();
+    } catch (...) {
+      if (!a.keep) fs::remove_all(tmp);
+      throw;
+    }
+    if (a.keep)
+      std::cerr << "mkguest: rebuild kept in " << out.string() << "\n";
+    else
+      fs::remove_all(tmp);
+  }
+  std::string ran;
+  for (const auto& c : r.ran) ran += (ran.empty() ? "" : ", ") + c;
+  if (!a.rebuild.empty()) ran += ", rebuild";
+  if (problems) {
+    std::cout << "FAILED: " << problems << " difference(s) (checks: " << ran << ")\n";
+    set_exit_code(static_cast<int>(ExitCode::kMismatch));
+  } else {
+    std::cout << "OK: " << a.outdir << " matches its manifest (checks: " << ran << ")\n";
+  }
+}
+
+}  // namespace
+
+void register_verify(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  std::string checks;
+  for (const auto& c : attest::default_verify_checks())
+    checks += "\n  " + c.name + ": " + c.description;
+  auto* v = app.add_subcommand(
+      "verify",
+      "Check an output directory against its manifest; exit 1 and name every difference.\n"
+      "Checks:" +
+          checks +
+          "\n  rebuild (--rebuild RECIPE): build again in a temporary directory, compare bytes");
+  v->add_option("OUTDIR", a->outdir, "the output directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  v->add_option("--manifest", a->manifest, "the manifest (default: OUTDIR/manifest.json)");
+  v->add_option("--rebuild", a->rebuild, "rebuild RECIPE and compare every file byte for byte");
+  v->add_flag("--keep", a->keep, "keep the rebuild's directory (for diffoscope)");
+  v->callback([a] { run(*a); });
+}
+
+}  // namespace mkguest::cli

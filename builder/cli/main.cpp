@@ -1,0 +1,76 @@
+// mkguest: builds confidential-VM guest images and predicts their measurements.
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "base/error.h"
+#include "base/version.h"
+#include "builder/cli/commands.h"
+
+namespace mkguest::cli {
+namespace {
+int g_exit_code = 0;
+}
+void set_exit_code(int code) { g_exit_code = code; }
+int exit_code() { return g_exit_code; }
+}  // namespace mkguest::cli
+
+namespace {
+
+constexpr const char* kFooter = R"(Exit codes:
+  0  success
+  1  usage error, or a verify/compare command found a difference
+  2  bad input (recipe, firmware, archive, key...): the message names file and place
+  3  internal error (I/O failure, library failure, bug)
+
+Run 'mkguest COMMAND --help' for the options of a command.)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace mkguest;
+  // A file-size limit (or a full disk) must surface as a write error with the
+  // file's name, not as a silent SIGXFSZ death.
+  std::signal(SIGXFSZ, SIG_IGN);
+  CLI::App app{"mkguest: build confidential-VM guest images and predict what the hardware measures",
+               "mkguest"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("mkguest ") + kVersion);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  cli::register_build(app);
+  cli::register_verity(app);
+  cli::register_measure_snp(app);
+  cli::register_export(app);
+  cli::register_sign(app);
+  cli::register_verify(app);
+  cli::register_erofs(app);
+  cli::register_measure_tdx(app);
+  cli::register_verify_eventlog(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "mkguest: error: " << e.what() << "\n"
+              << "Run 'mkguest --help' for usage.\n";
+    return static_cast<int>(ExitCode::kUsage);
+  } catch (const Error& e) {
+    std::cerr << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "internal error: out of memory\n";
+    return static_cast<int>(ExitCode::kInternal);
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kInternal);
+  }
+  return cli::exit_code();
+}

@@ -1,0 +1,39 @@
+// A rootfs image from its sources: directories and tar archives applied in
+// order as OCI layers (builder/oci_layers.h), written as uncompressed EROFS
+// (builder/erofs_writer.h). The one call the CLI and the build pipeline make.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "builder/erofs_writer.h"
+#include "builder/fs_load.h"
+#include "builder/fs_tree.h"
+
+namespace mkguest {
+
+struct RootfsSource {
+  // Directories or archives, lowest first. A directory contributes its names,
+  // contents, link targets and permission bits, owned by root:root; an
+  // archive contributes its headers (owners, modes, devices, xattrs).
+  std::vector<std::filesystem::path> layers;
+  ArchiveLimits limits;
+  std::int64_t source_date = 0;  // mtime given to directory entries
+};
+
+FsTree load_rootfs_source(const RootfsSource& src);
+
+// A digest of the tree's paths, types, modes, owners, devices, link targets,
+// xattrs and sizes: the default UUID seed (cheap; contents are not read).
+std::string tree_seed(const FsTree& tree);
+
+// Loads `src`, writes the image to `out` (not atomically: the pipeline writes
+// into its staging directory). The UUID comes from `seed`, or from
+// tree_seed() when `seed` is empty.
+ErofsStats build_erofs_image(const RootfsSource& src, const std::filesystem::path& out,
+                             std::string_view seed);
+
+}  // namespace mkguest

@@ -1,0 +1,67 @@
+// The build pipeline: a validated recipe in, artifacts and a manifest out,
+// all written into a staging directory that the CLI later commits
+// atomically. Stages run in a fixed order:
+//   inputs -> initrd -> [rootfs + verity] -> cmdline -> kernel -> [uki, se]
+//   -> [measurements] -> manifest
+// Each stage reads what earlier stages recorded in the BuildContext.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "builder/manifest.h"
+#include "builder/sink.h"
+#include "recipes/recipe.h"
+
+namespace mkguest {
+
+// Progress reporting, implemented by the CLI (which owns the clock).
+class Progress {
+ public:
+  virtual ~Progress() = default;
+  virtual void begin(const std::string& step) = 0;
+  virtual void end() = 0;
+};
+
+struct Artifact {
+  std::string role;
+  std::string file;  // name inside the output directory
+  std::uint64_t size = 0;
+  Bytes sha256;
+  Bytes sha384;
+};
+
+struct BuildContext {
+  const recipe::Recipe& recipe;
+  std::filesystem::path staging;
+  Manifest manifest;
+  // ${...} values for the cmdline; stages add theirs (e.g. verity.root_hash).
+  std::map<std::string, std::string> variables;
+  std::string cmdline;                        // the expanded cmdline, once the cmdline stage ran
+  std::map<std::string, Artifact> artifacts;  // by role
+
+  // Streams an artifact into staging/<file> through `emit`, digests it and
+  // records it (manifest outputs and `artifacts`).
+  const Artifact& write_artifact(const std::string& role, const std::string& file,
+                                 const std::function<void(ByteSink&)>& emit);
+  std::filesystem::path path_of(const std::string& role) const;
+};
+
+struct BuildResult {
+  std::map<std::string, Artifact> artifacts;
+  std::string cmdline;
+  std::string manifest_text;
+};
+
+// Runs every stage. Writes into `staging` (which must exist and be empty),
+// including staging/manifest.json.
+BuildResult run_build(const recipe::Recipe& recipe, const std::filesystem::path& staging,
+                      const std::string& tool_version, Progress& progress);
+
+// The x86 kernel's COMMAND_LINE_SIZE, including the terminating NUL.
+inline constexpr std::size_t kMaxCmdlineBytes = 2048;
+
+}  // namespace mkguest

@@ -1,0 +1,220 @@
+// TDVF metadata parsing and MRTD (see tdvf.h; spec tdx.md §2).
+#include "firmware/tdvf.h"
+
+#include <array>
+#include <cstring>
+
+#include "base/byte_reader.h"
+#include "base/byte_writer.h"
+#include "base/error.h"
+#include "firmware/efi_guid.h"
+
+using mkguest::efi::EfiGuid;
+using mkguest::efi::guid_at;
+using mkguest::efi::parse_guid;
+using mkguest::efi::try_parse_guid;
+
+namespace mkguest::tdx {
+namespace {
+
+constexpr std::string_view kFooterGuid = "96b582de-1fb2-45f7-baea-a366c55a082d";
+constexpr std::string_view kTdxEntryGuid = "e47a6535-984a-4798-865e-4685a7bf8ec2";
+constexpr std::string_view kTdxMetadataGuid = "e9eaf9f3-168e-44d5-a8eb-7f4d8738f6ae";
+constexpr std::size_t kPage = 4096;
+
+// Walks the OVMF GUIDed footer table back from the end of the image. Returns
+// the data of the entry with `guid`, or an empty optional when there is no
+// table (no footer GUID) or no such entry.
+bool find_table_entry(const ByteReader& r, const EfiGuid& want, std::size_t* data_off,
+                      std::size_t* data_len, bool* has_table) {
+  *has_table = false;
+  const std::size_t n = r.size();
+  if (n < 0x32) return false;
+  if (!(guid_at(r, n - 0x30) == parse_guid(kFooterGuid))) return false;
+  *has_table = true;
+  const std::size_t total = r.le16(n - 0x32);
+  const std::size_t end_of_table = n - 0x20;
+  if (total < 18 || total > end_of_table)
+    r.fail(n - 0x32,
+           "OVMF footer table length " + std::to_string(total) + " does not fit the image");
+  const std::size_t start = end_of_table - total;
+  std::size_t end = end_of_table - 18;  // the footer entry itself is [len][guid]
+  while (end > start) {
+    if (end - start < 18) r.fail(start, "truncated entry in the OVMF footer table");
+    const std::size_t len = r.le16(end - 18);
+    if (len < 18 || len > end - start)
+      r.fail(end - 18, "OVMF footer table entry length " + std::to_string(len) + " is invalid");
+    if (guid_at(r, end - 16) == want) {
+      *data_off = end - len;
+      *data_len = len - 18;
+      return true;
+    }
+    end -= len;
+  }
+  return false;
+}
+
+std::uint64_t locate_descriptor(const ByteReader& r, bool* legacy) {
+  std::size_t off = 0, len = 0;
+  bool has_table = false;
+  *legacy = false;
+  if (find_table_entry(r, parse_guid(kTdxEntryGuid), &off, &len, &has_table)) {
+    if (len < 4) r.fail(off, "TDX metadata table entry is shorter than 4 bytes");
+    const std::uint32_t back = r.le32(off);
+    if (back > r.size() - 16 || back < 16)
+      r.fail(off, "TDX metadata offset " + hex_offset(back) + " points outside the image");
+    const std::size_t desc = r.size() - back;
+    if (!(guid_at(r, desc - 16) == parse_guid(kTdxMetadataGuid)))
+      r.fail(desc - 16, "TDX metadata GUID missing before the TDVF descriptor");
+    return desc;
+  }
+  if (has_table) r.fail(r.size() - 0x30, "OVMF footer table has no TDX metadata entry");
+  if (r.size() < 0x20) r.fail(0, "image too small for TDX metadata");
+  *legacy = true;
+  const std::uint32_t desc = r.le32(r.size() - 0x20);
+  if (desc >= r.size())
+    r.fail(r.size() - 0x20,
+           "legacy TDVF descriptor pointer " + hex_offset(desc) + " points outside the image");
+  return desc;
+}
+
+}  // namespace
+
+const TdvfSection* TdvfMetadata::find(SectionType t) const {
+  for (const auto& s : sections)
+    if (s.type == t) return &s;
+  return nullptr;
+}
+
+std::string_view section_type_name(SectionType t) {
+  switch (t) {
+    case SectionType::kBfv:
+      return "BFV";
+    case SectionType::kCfv:
+      return "CFV";
+    case SectionType::kTdHob:
+      return "TD_HOB";
+    case SectionType::kTempMem:
+      return "TEMP_MEM";
+  }
+  return "?";
+}
+
+TdvfMetadata parse_tdvf(std::span<const std::uint8_t> image, const std::string& source) {
+  ByteReader r(image, source);
+  TdvfMetadata md;
+  md.descriptor_offset = locate_descriptor(r, &md.from_legacy_pointer);
+  const std::size_t d = md.descriptor_offset;
+  r.need(d, 16, "TDVF descriptor");
+  if (r.cstring(d, 4) != "TDVF") r.fail(d, "TDVF descriptor signature is not \"TDVF\"");
+  const std::uint32_t length = r.le32(d + 4);
+  const std::uint32_t version = r.le32(d + 8);
+  const std::uint32_t count = r.le32(d + 12);
+  if (version != 1) r.fail(d + 8, "unsupported TDVF descriptor version " + std::to_string(version));
+  if (count == 0 || count > 64)
+    r.fail(d + 12, "TDVF section count " + std::to_string(count) + " is out of range (1..64)");
+  if (length != 16 + 32ull * count)
+    r.fail(d + 4, "TDVF descriptor length " + std::to_string(length) + " does not match " +
+                      std::to_string(count) + " sections");
+  r.need(d, length, "TDVF descriptor sections");
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::size_t e = d + 16 + 32ull * i;
+    TdvfSection s;
+    s.entry_offset = e;
+    s.data_offset = r.le32(e);
+    s.raw_size = r.le32(e + 4);
+    s.gpa = r.le64(e + 8);
+    s.memory_size = r.le64(e + 16);
+    const std::uint32_t type = r.le32(e + 24);
+    s.attributes = r.le32(e + 28);
+    if (type > 3)
+      r.fail(e + 24, "TDVF section type " + std::to_string(type) +
+                         " is not accepted by QEMU (only BFV, CFV, TD_HOB, TEMP_MEM)");
+    s.type = static_cast<SectionType>(type);
+    const std::string what = std::string("TDVF ") + std::string(section_type_name(s.type)) +
+                             " section " + std::to_string(i);
+    if (s.gpa % kPage) r.fail(e + 8, what + ": GPA " + hex_offset(s.gpa) + " is not 4 KiB aligned");
+    if (s.memory_size == 0 || s.memory_size % kPage)
+      r.fail(e + 16, what + ": memory size " + hex_offset(s.memory_size) +
+                         " is not a non-zero multiple of 4 KiB");
+    if (s.gpa + s.memory_size < s.gpa) r.fail(e + 8, what + ": GPA range wraps");
+    if (s.raw_size > s.memory_size) r.fail(e + 4, what + ": raw size exceeds memory size");
+    if (s.attributes & ~(kAttrMrExtend | kAttrPageAug))
+      r.fail(e + 28, what + ": unknown attributes " + hex_offset(s.attributes));
+    if (s.attributes & kAttrPageAug)
+      r.fail(e + 28, what + ": PAGE.AUG is not accepted by QEMU for TDVF sections");
+    const bool has_data = s.type == SectionType::kBfv || s.type == SectionType::kCfv;
+    if (has_data) {
+      if (s.raw_size == 0) r.fail(e + 4, what + ": has no data");
+      if (!r.has(s.data_offset, s.raw_size))
+        r.fail(e, what + ": data [" + hex_offset(s.data_offset) + ", +" + hex_offset(s.raw_size) +
+                      ") lies outside the " + hex_offset(r.size()) + "-byte image");
+    } else {
+      if (s.raw_size != 0 || s.data_offset != 0) r.fail(e, what + ": must not carry file data");
+      if (s.attributes & kAttrMrExtend) r.fail(e + 28, what + ": MR.EXTEND on a memory section");
+    }
+    md.sections.push_back(s);
+  }
+  if (!md.find(SectionType::kBfv)) r.fail(d, "TDVF metadata has no BFV section");
+  return md;
+}
+
+std::string_view page_order_name(PageOrder o) {
+  return o == PageOrder::kSinglePass ? "single-pass" : "two-pass";
+}
+
+bool parse_page_order(std::string_view s, PageOrder* out) {
+  if (s == "single-pass")
+    *out = PageOrder::kSinglePass;
+  else if (s == "two-pass")
+    *out = PageOrder::kTwoPass;
+  else
+    return false;
+  return true;
+}
+
+Bytes compute_mrtd(std::span<const std::uint8_t> image, const TdvfMetadata& md, PageOrder order) {
+  Hasher h(HashAlg::kSha384);
+  std::array<std::uint8_t, 128> rec{};
+  std::array<std::uint8_t, 256> chunk{};
+  auto page_add = [&](std::uint64_t gpa) {
+    rec.fill(0);
+    std::memcpy(rec.data(), "MEM.PAGE.ADD", 12);
+    store_le64(rec.data() + 16, gpa);
+    h.update(rec);
+  };
+  auto extend_page = [&](const TdvfSection& s, std::uint64_t page) {
+    for (std::uint64_t i = 0; i < kPage / 256; ++i) {
+      const std::uint64_t rel = page * kPage + i * 256;
+      rec.fill(0);
+      std::memcpy(rec.data(), "MR.EXTEND", 9);
+      store_le64(rec.data() + 16, s.gpa + rel);
+      h.update(rec);
+      chunk.fill(0);
+      if (rel < s.raw_size) {
+        const std::size_t n = std::min<std::uint64_t>(256, s.raw_size - rel);
+        std::memcpy(chunk.data(), image.data() + s.data_offset + rel, n);
+      }
+      h.update(chunk);
+    }
+  };
+  for (const auto& s : md.sections) {
+    if ((s.attributes & kAttrMrExtend) &&
+        !(s.data_offset <= image.size() && s.raw_size <= image.size() - s.data_offset))
+      throw InternalError("TDVF section data outside the image (metadata not from parse_tdvf)");
+    const std::uint64_t pages = s.memory_size / kPage;
+    const bool extend = s.attributes & kAttrMrExtend;
+    if (order == PageOrder::kSinglePass || !extend) {
+      for (std::uint64_t p = 0; p < pages; ++p) {
+        page_add(s.gpa + p * kPage);
+        if (extend) extend_page(s, p);
+      }
+    } else {
+      for (std::uint64_t p = 0; p < pages; ++p) page_add(s.gpa + p * kPage);
+      for (std::uint64_t p = 0; p < pages; ++p) extend_page(s, p);
+    }
+  }
+  return h.finish();
+}
+
+}  // namespace mkguest::tdx

@@ -1,0 +1,179 @@
+// The typed recipe (language v1). See recipes/README.md for every key and
+// recipes/schema.json for the JSON Schema editors can use.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "recipes/node.h"
+
+namespace mkguest::recipe {
+
+// A file the recipe names: resolved for opening, and as the manifest shows
+// it (relative to the top recipe's directory, so builds from different
+// directories record the same text).
+struct PathRef {
+  std::filesystem::path resolved;
+  std::string display;
+  Mark mark;
+};
+
+enum class Compression { kNone, kGzip, kZstd, kXz };
+const char* compression_name(Compression c);
+
+struct Owner {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+
+struct InitrdFile {
+  PathRef src;
+  std::string dst;                    // canonical
+  std::optional<std::uint32_t> mode;  // default: 0755 if src is executable, else 0644
+  Owner owner;
+  Mark mark;
+};
+struct InitrdDir {
+  std::string path;
+  std::uint32_t mode = 0755;
+  Owner owner;
+  Mark mark;
+};
+struct InitrdSymlink {
+  std::string path;
+  std::string target;
+  Owner owner;
+  Mark mark;
+};
+struct InitrdDevice {
+  std::string path;
+  bool block = false;
+  std::uint32_t major = 0;
+  std::uint32_t minor = 0;
+  std::uint32_t mode = 0600;
+  Owner owner;
+  Mark mark;
+};
+struct InitrdTree {
+  PathRef src;
+  std::string dst;
+  Owner owner;
+  bool preserve_modes = false;
+  Mark mark;
+};
+struct InitrdArchive {
+  PathRef src;
+  std::string dst;
+  bool drop_devices = false;  // `drop:` device nodes,
+  bool drop_setid = false;    // setuid/setgid bits,
+  bool drop_xattrs = false;   // extended attributes
+  Mark mark;
+};
+
+struct InitrdSpec {
+  bool present = false;
+  Compression compression = Compression::kGzip;
+  std::optional<int> level;
+  std::vector<InitrdFile> early;  // an uncompressed cpio placed first (microcode)
+  std::vector<InitrdArchive> archives;
+  std::vector<InitrdTree> trees;
+  std::vector<InitrdDir> directories;
+  std::vector<InitrdFile> files;
+  std::vector<InitrdSymlink> symlinks;
+  std::vector<InitrdDevice> devices;
+};
+
+// `rootfs.verity`: the dm-verity tree over the root filesystem image.
+struct VeritySpec {
+  bool present = false;
+  std::string hash = "sha256";
+  std::uint32_t format = 1;  // dm-verity hash type
+  std::uint32_t data_block_size = 4096;
+  std::uint32_t hash_block_size = 4096;
+  std::optional<std::vector<std::uint8_t>> salt;  // nullopt = auto (derived from the seed)
+  std::size_t salt_size = 32;                     // for auto
+  bool superblock = false;
+  std::string layout = "separate";      // separate | appended | partitioned
+  std::string partition_table = "gpt";  // partitioned: gpt | mbr
+  std::string arch = "x86-64";          // GPT partition types
+  std::string data_device;              // cmdline device names (defaults by layout)
+  std::string hash_device;
+  std::vector<std::string> options;  // dm-verity optional args, e.g. panic_on_corruption
+  bool pad = false;                  // pad the image to a whole data block
+  Mark mark;
+};
+
+// `rootfs`: the root filesystem image (format/source), and its verity tree.
+struct RootfsSpec {
+  bool present = false;
+  std::string format;  // "raw": an image the user made, used as it is
+  PathRef source;
+  VeritySpec verity;
+  Mark mark;
+};
+
+// `exports`: attestation files written beside the outputs (docs/attestation.md).
+struct ExportsSpec {
+  bool trustee = false;  // rvps-message.json (+ se/ for IBM SE)
+  std::string trustee_namespace = "mkguest.local";
+  bool kbs_client_script = false;  // kbs-client.sh
+  bool provenance = false;         // provenance.intoto.json (+ reference-values)
+  bool sbom = false;               // sbom.spdx.json
+  bool any() const { return trustee || provenance || sbom; }
+};
+
+struct OutputsSpec {
+  bool direct = true;  // kernel, initrd, cmdline
+};
+
+// One piece of the cmdline as written (a string, or one list item), with its
+// place, so an undefined ${variable} is reported at its exact column.
+struct CmdlinePart {
+  std::string text;
+  Mark mark;
+  bool quoted = false;
+};
+
+struct Recipe {
+  std::string name;
+  std::string version;
+  std::int64_t source_date_epoch = 0;
+  std::string source_date_origin;  // "environment", "recipe" or "default"
+  std::string seed;
+  PathRef kernel;
+  std::vector<CmdlinePart> cmdline;  // joined with single spaces
+  InitrdSpec initrd;
+  RootfsSpec rootfs;
+  OutputsSpec outputs;
+  ExportsSpec exports;
+
+  PathRef file;                // the recipe given on the command line
+  std::vector<PathRef> bases;  // the `extends` chain, nearest first
+  Node tree;                   // the merged document, for later sections
+  SourceSet sources;           // texts of every recipe file, for errors
+};
+
+struct LoadOptions {
+  std::vector<std::string> overrides;                // "key.path=value" from --set
+  std::optional<std::string> env_source_date_epoch;  // SOURCE_DATE_EPOCH, if set
+  std::filesystem::path cwd;                         // where --set paths are relative to
+};
+
+// Loads, merges (`extends`), overrides (`--set`) and validates a recipe.
+// Throws InputError ("file:line:col: error: ..." plus the line and a caret).
+Recipe load_recipe(const std::filesystem::path& path, const LoadOptions& opt);
+// The same for recipe text already read; `path` names it (and its directory
+// is where relative paths resolve).
+Recipe parse_recipe(const std::string& text, const std::filesystem::path& path,
+                    const LoadOptions& opt);
+
+// Variables a cmdline may use in this recipe: name -> description.
+std::map<std::string, std::string> defined_variables(const Recipe& r);
+// The ${verity.*} variables a recipe with rootfs.verity defines.
+const std::map<std::string, std::string>& verity_variables();
+
+}  // namespace mkguest::recipe

@@ -1,0 +1,166 @@
+// Parallel dm-verity tree computation (spec verity-rootfs.md §1.2-1.3).
+#include "verity/tree.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/error.h"
+#include "verity/superblock.h"
+
+namespace mkguest::verity {
+
+namespace {
+
+constexpr std::size_t kChunkBytes = 1 << 20;
+
+void hash_one(Hasher& h, std::uint32_t hash_type, std::span<const std::uint8_t> salt,
+              std::span<const std::uint8_t> block, std::uint8_t* out) {
+  if (hash_type == 1) {
+    h.update(salt);
+    h.update(block);
+  } else {
+    h.update(block);
+    h.update(salt);
+  }
+  h.finish(out);
+}
+
+// One level: `count` blocks of `block_size` bytes read from `src` at `base`
+// (bytes at or past `valid_end` read as zero); the digest of block i goes to
+// out + (i / P) · B + (i % P) · slot.
+struct LevelJob {
+  const VerityGeometry* g;
+  const DataSource* src;
+  std::uint64_t base;
+  std::uint64_t count;
+  std::uint32_t block_size;
+  std::uint64_t valid_end;
+  std::uint8_t* out;
+};
+
+void run_level(const LevelJob& job, unsigned threads) {
+  const VerityGeometry& g = *job.g;
+  const std::uint64_t per_chunk = std::max<std::uint64_t>(1, kChunkBytes / job.block_size);
+  const std::uint64_t chunks = (job.count + per_chunk - 1) / per_chunk;
+  std::atomic<std::uint64_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+
+  auto worker = [&]() {
+    try {
+      Hasher h(g.params.hash);
+      Bytes buf;
+      std::vector<std::uint8_t> digest(g.digest_size);
+      const std::uint64_t P = g.per_block, B = g.params.hash_block_size;
+      for (std::uint64_t k; (k = next.fetch_add(1)) < chunks;) {
+        const std::uint64_t first = k * per_chunk;
+        const std::uint64_t n = std::min(per_chunk, job.count - first);
+        const std::uint64_t off = job.base + first * job.block_size;
+        const std::size_t len = static_cast<std::size_t>(n * job.block_size);
+        const std::size_t have =
+            off >= job.valid_end
+                ? 0
+                : static_cast<std::size_t>(std::min<std::uint64_t>(len, job.valid_end - off));
+        std::span<const std::uint8_t> bytes;
+        if (have == len) bytes = job.src->view(off, len);
+        if (bytes.empty()) {
+          buf.resize(len);
+          if (have) job.src->read(off, std::span<std::uint8_t>(buf.data(), have));
+          std::fill(buf.begin() + static_cast<std::ptrdiff_t>(have), buf.end(), 0);
+          bytes = buf;
+        }
+        for (std::uint64_t j = 0; j < n; ++j) {
+          const std::uint64_t i = first + j;
+          std::uint8_t* slot = job.out + (i / P) * B + (i % P) * g.slot_size;
+          hash_one(h, g.params.hash_type, g.params.salt,
+                   bytes.subspan(static_cast<std::size_t>(j * job.block_size), job.block_size),
+                   slot);
+        }
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      next.store(chunks);
+    }
+  };
+
+  const unsigned n_threads =
+      static_cast<unsigned>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(threads, chunks)));
+  std::vector<std::thread> pool;
+  pool.reserve(n_threads - 1);
+  for (unsigned t = 1; t < n_threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+void SpanSource::read(std::uint64_t offset, std::span<std::uint8_t> out) const {
+  if (offset > data_.size() || out.size() > data_.size() - offset) {
+    throw InternalError("read past the end of the data");
+  }
+  std::memcpy(out.data(), data_.data() + offset, out.size());
+}
+
+void verity_hash_block(HashAlg alg, std::uint32_t hash_type, std::span<const std::uint8_t> salt,
+                       std::span<const std::uint8_t> block, std::uint8_t* out) {
+  Hasher h(alg);
+  hash_one(h, hash_type, salt, block, out);
+}
+
+VerityTree build_tree(const VerityGeometry& g, const DataSource& data, const TreeOptions& options) {
+  const VerityParams& p = g.params;
+  const std::uint64_t need = g.data_bytes();
+  std::uint64_t valid_end = need;
+  if (data.size() < need) {
+    if (!options.pad_tail || data.size() <= need - p.data_block_size) {
+      throw UsageError("the data holds " + std::to_string(data.size()) + " bytes, " +
+                       std::to_string(p.data_blocks) + " blocks of " +
+                       std::to_string(p.data_block_size) + " need " + std::to_string(need));
+    }
+    valid_end = data.size();
+  }
+  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
+  if (threads == 0) threads = 1;
+
+  VerityTree tree;
+  tree.hash_area.assign(static_cast<std::size_t>(g.area_size()), 0);
+  std::uint8_t* area = tree.hash_area.data();
+  auto level_ptr = [&](std::size_t level) {
+    return area + (g.level_offset(level) - g.area_offset);
+  };
+
+  if (p.superblock) {
+    Bytes sb = encode_superblock(p);
+    std::memcpy(area, sb.data(), sb.size());
+  }
+  tree.root_hash.resize(g.digest_size);
+  if (g.levels.empty()) {  // N = 1: the root is the digest of the only data block
+    Bytes block(p.data_block_size, 0);
+    data.read(0, std::span<std::uint8_t>(
+                     block.data(),
+                     static_cast<std::size_t>(std::min<std::uint64_t>(valid_end, block.size()))));
+    verity_hash_block(p.hash, p.hash_type, p.salt, block, tree.root_hash.data());
+    return tree;
+  }
+  run_level({&g, &data, 0, p.data_blocks, p.data_block_size, valid_end, level_ptr(0)}, threads);
+  SpanSource area_source(tree.hash_area);
+  for (std::size_t i = 1; i < g.levels.size(); ++i) {
+    const std::uint64_t base = g.level_offset(i - 1) - g.area_offset;
+    const std::uint64_t count = g.levels[i - 1].blocks;
+    run_level({&g, &area_source, base, count, p.hash_block_size, base + count * p.hash_block_size,
+               level_ptr(i)},
+              threads);
+  }
+  std::span<const std::uint8_t> top(level_ptr(g.levels.size() - 1), p.hash_block_size);
+  verity_hash_block(p.hash, p.hash_type, p.salt, top, tree.root_hash.data());
+  return tree;
+}
+
+}  // namespace mkguest::verity
