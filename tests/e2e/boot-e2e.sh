@@ -118,6 +118,13 @@ check "direct program" "hello from the verity root $payload_sum" "$(sed -n 's/^@
 check "direct PCR 9" "$(python3 "$here/pcr.py" pcr9 "$work/cmdline-direct.txt" "$work/initrd.cpio")" "$(pcr direct 9)"
 check "direct PCR 11" "$(python3 "$here/pcr.py" zero)" "$(pcr direct 11)"
 
+# pcr.py's Authenticode against osslsigncode on the Debian-signed kernel (when installed).
+if command -v osslsigncode >/dev/null; then
+  check "Authenticode(vmlinuz) vs osslsigncode" \
+    "$(osslsigncode verify -in "$VMLINUZ" 2>/dev/null | sed -n 's/^Calculated message digest *: *\([0-9A-F]*\).*/\1/p')" \
+    "$(python3 "$here/pcr.py" authenticode "$VMLINUZ" | tr a-f A-F)"
+fi
+
 # B(i): UKI through -kernel (no -append: it would override the embedded cmdline).
 pcr11=$(/usr/lib/systemd/systemd-measure calculate --linux="$VMLINUZ" --osrel="$work/osrel.txt" \
   --cmdline="$work/cmdline.txt" --initrd="$work/initrd.cpio" --bank=sha256 --phase=: 2>/dev/null |
