@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/digest.h"
 #include "base/error.h"
 
 namespace mkguest {
@@ -58,6 +59,22 @@ MappedFile::~MappedFile() {
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
   MappedFile m(path);
   return {m.bytes().begin(), m.bytes().end()};
+}
+
+std::vector<std::uint8_t> digest_file(HashAlg alg, const std::filesystem::path& path) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (f.fd < 0) io_fail(path, "cannot open");
+  ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  Hasher h(alg);
+  std::vector<std::uint8_t> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(f.fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_fail(path, "cannot read");
+    if (n == 0) break;
+    h.update({buf.data(), static_cast<std::size_t>(n)});
+  }
+  return h.finish();
 }
 
 std::string read_text_file(const std::filesystem::path& path) {

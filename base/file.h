@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "base/digest.h"
+
 namespace mkguest {
 
 // A read-only, private mapping of a regular file (empty files map to an empty
@@ -33,6 +35,10 @@ class MappedFile {
 };
 
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path);
+
+// The digest of a file, read in 1 MiB chunks: memory stays constant however
+// large the file is.
+std::vector<std::uint8_t> digest_file(HashAlg alg, const std::filesystem::path& path);
 std::string read_text_file(const std::filesystem::path& path);
 
 // Writes the whole buffer, creating or truncating `path` with mode 0644

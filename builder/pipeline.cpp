@@ -12,6 +12,7 @@
 #include "builder/fs_load.h"
 #include "builder/initrd.h"
 #include "builder/rootfs_stage.h"
+#include "builder/snp_stage.h"
 #include "recipes/variables.h"
 
 namespace mkguest {
@@ -169,6 +170,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     stage_kernel(ctx);
   }
   BuildResult result;
+  if (r.measurements.snp.present) {
+    Step s(progress, "measure snp");
+    stage_measure_snp(ctx);
+  }
   {
     Step s(progress, "manifest");
     result.manifest_text = ctx.manifest.canonical();

@@ -173,6 +173,13 @@ SevHashes sev_hashes(std::span<const std::uint8_t> kernel, std::span<const std::
   return h;
 }
 
+SevHashes sev_hashes_from(Bytes kernel_sha256, Bytes initrd_sha256, const std::string& cmdline) {
+  SevHashes h = sev_hashes({}, {}, cmdline);
+  h.kernel_sha256 = std::move(kernel_sha256);
+  h.initrd_sha256 = std::move(initrd_sha256);
+  return h;
+}
+
 Bytes sev_hashes_table(const SevHashes& h) {
   ByteWriter w;
   auto entry = [&](const char* guid, const Bytes& d) {

@@ -37,6 +37,8 @@ struct SevHashes {
 };
 SevHashes sev_hashes(std::span<const std::uint8_t> kernel, std::span<const std::uint8_t> initrd,
                      const std::string& cmdline);
+// The same from digests computed elsewhere (e.g. streamed from files).
+SevHashes sev_hashes_from(Bytes kernel_sha256, Bytes initrd_sha256, const std::string& cmdline);
 Bytes sev_hashes_table(const SevHashes& h);
 
 // One 4096-byte VMSA page as KVM/QEMU (or EC2, GCE) sets it up at reset.

@@ -140,6 +140,8 @@ std::int64_t parse_epoch(const std::string& s, bool* ok) {
 InitrdSpec read_initrd(const Checker& c, const Node& n);
 // Defined in recipes/rootfs_spec.cpp.
 RootfsSpec read_rootfs(const Checker& c, const Node& n);
+// Defined in recipes/measurements_spec.cpp.
+MeasurementsSpec read_measurements(const Checker& c, const Node& n);
 // Defined in recipes/exports_spec.cpp.
 ExportsSpec read_exports(const Checker& c, const Node& n);
 
@@ -210,7 +212,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     out.done();
   }
   if (const Node* n = top.opt("rootfs")) r.rootfs = read_rootfs(c, *n);
-  top.reserved("measurements", "platform measurements");
+  if (const Node* n = top.opt("measurements")) r.measurements = read_measurements(c, *n);
   top.reserved("signing", "signing keys");
   if (const Node* n = top.opt("exports")) r.exports = read_exports(c, *n);
   top.done();

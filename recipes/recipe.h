@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "recipes/measurements.h"
 #include "recipes/node.h"
 
 namespace mkguest::recipe {
@@ -151,6 +152,7 @@ struct Recipe {
   RootfsSpec rootfs;
   OutputsSpec outputs;
   ExportsSpec exports;
+  MeasurementsSpec measurements;
 
   PathRef file;                // the recipe given on the command line
   std::vector<PathRef> bases;  // the `extends` chain, nearest first

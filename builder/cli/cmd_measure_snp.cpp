@@ -129,13 +129,12 @@ void run(const SnpArgs& a) {
     }
     in.ovmf_hash = h;
   }
-  std::optional<MappedFile> kernel, initrd;
   if (!a.kernel.empty()) {
-    kernel.emplace(a.kernel);
-    if (!a.initrd.empty()) initrd.emplace(a.initrd);
-    in.hashes =
-        sev_hashes(kernel->bytes(), initrd ? initrd->bytes() : std::span<const std::uint8_t>(),
-                   a.append.value_or(""));
+    // Streamed: memory stays constant however large kernel and initrd are.
+    in.hashes = sev_hashes_from(
+        digest_file(HashAlg::kSha256, a.kernel),
+        a.initrd.empty() ? digest(HashAlg::kSha256, "") : digest_file(HashAlg::kSha256, a.initrd),
+        a.append.value_or(""));
   }
   const char* names[] = {"SEV", "SEV_ES", "SEV_SNP", "SEV_SNP_SVSM"};
   const char* name = names[static_cast<int>(mode)];

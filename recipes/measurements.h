@@ -1,0 +1,39 @@
+// The `measurements` section: which platform measurements the manifest
+// predicts. Each platform has its own sub-section.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "recipes/node.h"
+
+namespace mkguest::recipe {
+
+// measurements.snp: the launch digest matrix (one entry per combination).
+struct SnpSpec {
+  bool present = false;
+  std::filesystem::path firmware;
+  std::string firmware_display;
+  std::vector<std::uint32_t> vcpus = {1};
+  std::vector<std::string> vcpu_types;       // names from the vCPU table
+  std::vector<std::uint32_t> vcpu_sigs;      // or explicit signatures
+  std::vector<std::string> vmms = {"QEMU"};  // QEMU, ec2, gce
+  std::vector<std::uint64_t> guest_features = {0x1};
+  std::string kernel_hashes = "auto";  // auto, true, false
+  // Guest policy (SNP ABI, the 64-bit POLICY of SNP_LAUNCH_START).
+  std::uint32_t abi_major = 0;
+  std::uint32_t abi_minor = 0;
+  bool smt_allowed = true;
+  bool migrate_ma = false;
+  bool debug = false;
+  bool single_socket = false;
+  Mark mark;
+};
+
+struct MeasurementsSpec {
+  SnpSpec snp;
+};
+
+}  // namespace mkguest::recipe

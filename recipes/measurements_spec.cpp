@@ -1,0 +1,103 @@
+// The `measurements` section (recipes/README.md "## measurements").
+#include "firmware/snp_measure.h"
+#include "recipes/checker.h"
+
+namespace mkguest::recipe {
+
+namespace {
+
+// A scalar or a list of scalars, each read by `one`.
+template <typename T, typename F>
+std::vector<T> one_or_many(const Checker& c, const Node& n, const std::string& key, F one) {
+  std::vector<T> out;
+  if (n.is_seq()) {
+    for (const auto& item : n.seq) out.push_back(one(item));
+    if (out.empty()) c.fail(n.mark, "'" + key + "' must not be empty");
+  } else {
+    out.push_back(one(n));
+  }
+  return out;
+}
+
+std::uint64_t hex_or_int(const Checker& c, const Node& n, const std::string& key) {
+  std::string s = c.string(n, key);
+  try {
+    std::size_t pos = 0;
+    std::uint64_t v = std::stoull(s, &pos, 0);
+    if (pos == s.size() && s[0] != '-') return v;
+  } catch (const std::exception&) {
+  }
+  c.fail(n.mark, "'" + key + "' must be an integer such as 0x1, not '" + s + "'");
+}
+
+SnpSpec read_snp(const Checker& c, const Node& n) {
+  SnpSpec s;
+  s.present = true;
+  s.mark = n.mark;
+  MapView m(c, n, "snp");
+  PathRef fw = c.path(m.req("firmware"), "firmware");
+  s.firmware = fw.resolved;
+  s.firmware_display = fw.display;
+  if (const Node* v = m.opt("vcpus")) {
+    s.vcpus = one_or_many<std::uint32_t>(c, *v, "vcpus", [&](const Node& x) {
+      return static_cast<std::uint32_t>(c.integer(x, "vcpus", 1, 512));
+    });
+  }
+  if (const Node* v = m.opt("vcpu_types")) {
+    s.vcpu_types = one_or_many<std::string>(c, *v, "vcpu_types", [&](const Node& x) {
+      return c.choice(x, "vcpu_types", snp_vcpu_types());
+    });
+  }
+  if (const Node* v = m.opt("vcpu_sigs")) {
+    s.vcpu_sigs = one_or_many<std::uint32_t>(c, *v, "vcpu_sigs", [&](const Node& x) {
+      return static_cast<std::uint32_t>(hex_or_int(c, x, "vcpu_sigs"));
+    });
+  }
+  if (const Node* v = m.opt("vmm")) {
+    s.vmms = one_or_many<std::string>(c, *v, "vmm", [&](const Node& x) {
+      return c.choice(x, "vmm", {"QEMU", "ec2", "gce"});
+    });
+  }
+  if (const Node* v = m.opt("guest_features")) {
+    s.guest_features = one_or_many<std::uint64_t>(
+        c, *v, "guest_features", [&](const Node& x) { return hex_or_int(c, x, "guest_features"); });
+  }
+  if (const Node* v = m.opt("kernel_hashes")) {
+    s.kernel_hashes = c.choice(*v, "kernel_hashes", {"auto", "true", "false"});
+  }
+  if (const Node* p = m.opt("policy")) {
+    MapView pm(c, *p, "policy");
+    if (const Node* v = pm.opt("abi_major"))
+      s.abi_major = static_cast<std::uint32_t>(c.integer(*v, "abi_major", 0, 255));
+    if (const Node* v = pm.opt("abi_minor"))
+      s.abi_minor = static_cast<std::uint32_t>(c.integer(*v, "abi_minor", 0, 255));
+    if (const Node* v = pm.opt("smt_allowed")) s.smt_allowed = c.boolean(*v, "smt_allowed");
+    if (const Node* v = pm.opt("migrate_ma")) s.migrate_ma = c.boolean(*v, "migrate_ma");
+    if (const Node* v = pm.opt("debug")) s.debug = c.boolean(*v, "debug");
+    if (const Node* v = pm.opt("single_socket")) s.single_socket = c.boolean(*v, "single_socket");
+    pm.done();
+  }
+  m.done();
+  bool qemu = false;
+  for (const auto& v : s.vmms) qemu = qemu || v == "QEMU";
+  if (qemu && s.vcpu_types.empty() && s.vcpu_sigs.empty()) {
+    c.fail(n.mark,
+           "measurements.snp with vmm QEMU needs 'vcpu_types' or 'vcpu_sigs' (the guest "
+           "CPUID signature is measured)");
+  }
+  return s;
+}
+
+}  // namespace
+
+MeasurementsSpec read_measurements(const Checker& c, const Node& n) {
+  MeasurementsSpec ms;
+  MapView m(c, n, "measurements");
+  if (const Node* v = m.opt("snp")) ms.snp = read_snp(c, *v);
+  m.reserved("tdx", "Intel TDX measurements");
+  m.reserved("tpm", "vTPM PCR predictions");
+  m.done();
+  return ms;
+}
+
+}  // namespace mkguest::recipe

@@ -1,0 +1,86 @@
+// measurements.snp in a recipe: the manifest holds the whole matrix, each
+// digest equal to what `mkguest measure snp` (checked against sev-snp-measure)
+// prints for the built kernel, initrd and cmdline.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/snp_fixtures.h"
+
+using namespace mkguest;
+
+TEST_CASE("measurements.snp writes the launch-digest matrix into the manifest", "[snp]") {
+  test::TempDir d;
+  test::write_snp_fixtures(d.path());
+  test::write_text(d / "init", "#!/bin/sh\n");
+  test::write_text(d / "recipe.yaml", R"(name: snp-demo
+source_date_epoch: 1700000000
+kernel: kernel.bin
+cmdline: [console=ttyS0, "img=${name}"]
+initrd:
+  files: [{src: init, dst: /init}]
+measurements:
+  snp:
+    firmware: synth_ovmf_new_order.fd
+    vcpus: [1, 4]
+    vcpu_types: [EPYC-Milan, EPYC-Genoa]
+    vmm: [QEMU, ec2]
+    guest_features: ["0x1", "0x21"]
+    policy: {abi_major: 1, abi_minor: 55, smt_allowed: false, single_socket: true}
+)");
+  auto b = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path());
+  REQUIRE(b.exit_code == 0);
+  auto m = nlohmann::json::parse(test::read_text(d / "out/manifest.json"));
+  const auto& snp = m["measurements"]["snp"];
+  // QEMU: 2 types x 2 vcpu counts x 2 features; ec2: 2 x 2 (no signature).
+  REQUIRE(snp["launch_digests"].size() == 12);
+  // abi_minor 0x37, abi_major 1 << 8, reserved bit 17, single socket bit 20; SMT (16) off.
+  CHECK(snp["policy"]["value"] == "0x120137");
+  CHECK(snp["policy"]["smt_allowed"] == false);
+  CHECK(snp["ovmf_hash"] == test::run_mkguest({"measure", "snp", "--mode", "snp:ovmf-hash",
+                                               "--ovmf", "synth_ovmf_new_order.fd"},
+                                              {}, d.path())
+                                .out.substr(0, 96));
+  std::string cmdline = test::read_text(d / "out/cmdline");
+  for (const auto& e : snp["launch_digests"]) {
+    std::vector<std::string> args = {"measure",          "snp",
+                                     "--mode",           "snp",
+                                     "--ovmf",           "synth_ovmf_new_order.fd",
+                                     "--vcpus",          std::to_string(e["vcpus"].get<int>()),
+                                     "--vmm-type",       e["vmm"].get<std::string>(),
+                                     "--guest-features", e["guest_features"].get<std::string>(),
+                                     "--kernel",         "out/kernel",
+                                     "--initrd",         "out/initrd",
+                                     "--append",         cmdline};
+    if (e.contains("vcpu_type")) {
+      args.push_back("--vcpu-type");
+      args.push_back(e["vcpu_type"]);
+    }
+    auto r = test::run_mkguest(args, {}, d.path());
+    INFO(e.dump());
+    CHECK(r.out == e["digest"].get<std::string>() + "\n");
+    CHECK(e["kernel_hashes"] == true);
+  }
+  bool firmware_input = false;
+  for (const auto& in : m["inputs"]) firmware_input |= in["role"] == "firmware";
+  CHECK(firmware_input);
+}
+
+TEST_CASE("measurements.snp errors name the place", "[snp]") {
+  test::TempDir d;
+  test::write_snp_fixtures(d.path());
+  test::write_text(d / "recipe.yaml",
+                   "name: t\nkernel: kernel.bin\nmeasurements:\n  snp:\n"
+                   "    firmware: synth_ovmf_2m.fd\n    vcpu_types: [EPYC-Milano]\n");
+  auto r = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.rfind("recipe.yaml:6:18: error: 'vcpu_types' must be one of EPYC, ", 0) == 0);
+  CHECK(r.err.find("not 'EPYC-Milano' (did you mean 'EPYC-Milan'?)") != std::string::npos);
+  test::write_text(d / "recipe.yaml",
+                   "name: t\nkernel: kernel.bin\nmeasurements:\n  snp:\n"
+                   "    firmware: synth_ovmf_2m.fd\n");
+  r = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.rfind("recipe.yaml:5:5: error: measurements.snp with vmm QEMU needs 'vcpu_types' "
+                    "or 'vcpu_sigs'",
+                    0) == 0);
+}
