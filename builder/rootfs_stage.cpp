@@ -1,6 +1,8 @@
 // The rootfs + verity pipeline stage (see rootfs_stage.h, docs/verity.md).
 #include "builder/rootfs_stage.h"
 
+#include "builder/erofs_rootfs.h"
+
 #include <algorithm>
 
 #include "base/error.h"
@@ -54,6 +56,25 @@ Bytes stream_sha256(const verity::DataSource& src) {
 
 void stage_rootfs(BuildContext& ctx) {
   const recipe::RootfsSpec& rs = ctx.recipe.rootfs;
+  if (rs.format == "erofs") {
+    // Written in-process into the staging directory (outside the output
+    // set), then handled like a raw image.
+    RootfsSource src;
+    src.source_date = ctx.recipe.source_date_epoch;
+    for (const auto& l : rs.layers) {
+      src.layers.push_back(l.resolved);
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(l.resolved, ec)) {
+        verity::FileSource f(l.resolved);
+        ctx.manifest.add_input("rootfs-layer", l.display, f.size(), stream_sha256(f));
+      }
+    }
+    std::filesystem::path image = ctx.staging / ".rootfs.erofs";
+    build_erofs_image(src, image, ctx.recipe.seed);
+    write_rootfs_artifacts(ctx, image, "rootfs (erofs)");
+    std::filesystem::remove(image);
+    return;
+  }
   // format: raw, the user's image as it is.
   Bytes sha;
   {

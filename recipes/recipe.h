@@ -111,8 +111,9 @@ struct VeritySpec {
 // `rootfs`: the root filesystem image (format/source), and its verity tree.
 struct RootfsSpec {
   bool present = false;
-  std::string format;  // "raw": an image the user made, used as it is
-  PathRef source;
+  std::string format;  // "raw": an image the user made, used as it is; "erofs": written here
+  PathRef source;      // raw: the image; erofs: the first (lowest) layer
+  std::vector<PathRef> layers;  // erofs: directories or tars, lowest first (OCI whiteouts)
   VeritySpec verity;
   Mark mark;
 };

@@ -1,12 +1,15 @@
 // The `rootfs` section: the root filesystem image and its dm-verity tree
 // (recipes/README.md "## rootfs"). The verity keys are validated here against
 // what veritysetup and the kernel accept (spec verity-rootfs.md §1-2).
+#include <filesystem>
 #include <set>
 
 #include "base/digest.h"
 #include "recipes/checker.h"
 
 namespace mkguest::recipe {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -113,8 +116,26 @@ RootfsSpec read_rootfs(const Checker& c, const Node& n) {
   r.present = true;
   r.mark = n.mark;
   MapView m(c, n, "rootfs");
-  r.format = c.choice(m.req("format"), "format", {"raw"});
-  r.source = c.path(m.req("source"), "source");
+  r.format = c.choice(m.req("format"), "format", {"raw", "erofs"});
+  const Node& src = m.req("source");
+  if (r.format == "erofs") {
+    // A directory, an archive, or a list of them applied as OCI layers.
+    auto layer = [&](const Node& item) {
+      fs::path p(item.scalar);
+      fs::path resolved = (p.is_absolute() ? p : item.base_dir / p).lexically_normal();
+      std::error_code ec;
+      r.layers.push_back(c.path(item, "source", fs::is_directory(resolved, ec)));
+    };
+    if (src.is_seq()) {
+      if (src.seq.empty()) c.fail(src.mark, "'source' must list at least one layer");
+      for (const Node& item : src.seq) layer(item);
+    } else {
+      layer(src);
+    }
+    r.source = r.layers.front();
+  } else {
+    r.source = c.path(src, "source");
+  }
   if (const Node* v = m.opt("verity")) r.verity = read_verity(c, *v);
   m.done();
   return r;

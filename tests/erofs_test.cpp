@@ -308,3 +308,28 @@ TEST_CASE("erofs: mkfs.erofs and mkguest images of one tree read back the same",
   CHECK(listing(ref) == listing(own));
   CHECK(ref.entries.size() == 207);
 }
+
+TEST_CASE("erofs: rootfs.format erofs in a recipe, layers and verity", "[erofs]") {
+  if (!have_tool("python3")) {
+    WARN("python3 missing");
+    return;
+  }
+  TempDir tmp;
+  REQUIRE(run({"python3", kPy, "layers", tmp.path().string()}).exit_code == 0);
+  write_text(tmp / "vmlinuz", "kernel");
+  write_text(tmp / "recipe.yaml",
+             "name: e\nsource_date_epoch: 100\nseed: s\nkernel: vmlinuz\ncmdline:\n"
+             "  - ${verity.dm_mod_create}\nrootfs:\n  format: erofs\n"
+             "  source: [l1.tar, l2.tar.gz, l3.tar]\n  verity:\n    hash: sha256\n");
+  RunResult r = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, tmp.path());
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  fsck(tmp / "out/rootfs.img");
+  RunResult c = run_mkguest({"erofs", "l1.tar", "l2.tar.gz", "l3.tar", "-o", "cli.img",
+                             "--source-date-epoch", "100", "--seed", "s"},
+                            {}, tmp.path());
+  REQUIRE(c.exit_code == 0);
+  CHECK(sha256_file(tmp / "out/rootfs.img") == sha256_file(tmp / "cli.img"));
+  CHECK(std::filesystem::exists(tmp / "out/rootfs.verity"));
+  CHECK_FALSE(std::filesystem::exists(tmp / "out/.rootfs.erofs"));
+}
