@@ -36,7 +36,7 @@ inline void place(Bytes& img, std::size_t at, const Bytes& b) {
 }
 
 inline Bytes synth_ovmf(std::size_t size, const std::vector<SevSec>& secs, bool with_meta = true,
-                        std::uint32_t reset_eip = 0x80b004) {
+                        std::uint32_t reset_eip = 0x80b004, std::uint32_t svsm_entry = 0) {
   Bytes img(size);
   for (std::size_t i = 0; i < size; ++i) img[i] = static_cast<std::uint8_t>((i * 31 + 7) & 0xff);
   ByteWriter meta;
@@ -61,6 +61,12 @@ inline Bytes synth_ovmf(std::size_t size, const std::vector<SevSec>& secs, bool 
         "00f771de-1a7e-4fcb-890e-68c77e2fb44e");
   entry({0x00, 0x0c, 0x81, 0x00, 0x00, 0x04, 0x00, 0x00}, "7255371f-3a3b-4b04-927b-1da6efa8d454");
   if (with_meta) entry({0x00, 0x10, 0x00, 0x00}, "dc886566-984a-4798-a75e-5585a7bf67cc");
+  if (svsm_entry) {
+    entry(
+        {static_cast<std::uint8_t>(svsm_entry), static_cast<std::uint8_t>(svsm_entry >> 8),
+         static_cast<std::uint8_t>(svsm_entry >> 16), static_cast<std::uint8_t>(svsm_entry >> 24)},
+        "a789a612-0597-4c4b-a49f-cbb1fe9d1ddd");
+  }
   ByteWriter blob;
   blob.append(table.bytes());
   blob.le16(static_cast<std::uint16_t>(table.size() + 18));
@@ -83,6 +89,13 @@ inline void write_snp_fixtures(const std::filesystem::path& dir) {
   save("synth_ovmf_4m.fd", synth_ovmf(4194304, amdsev_sections()));
   save("synth_ovmf_2m.fd", synth_ovmf(2097152, amdsev_sections()));
   save("synth_ovmf_new_order.fd", synth_ovmf(4194304, amdsev_sections(true)));
+  // A Coconut-SVSM-like binary: its own metadata and an SVSM info entry.
+  save("synth_svsm.bin", synth_ovmf(262144,
+                                    {{0x7e000000, 0x1000, 2},
+                                     {0x7e001000, 0x1000, 3},
+                                     {0x7e002000, 0x2000, 4},
+                                     {0x7e004000, 0x4000, 1}},
+                                    true, 0x80b004, 0x1000));
   save("synth_ovmf_no_hashes.fd",
        synth_ovmf(2097152, {{0x800000, 0x9000, 1}, {0x80d000, 0x1000, 2}, {0x80e000, 0x1000, 3}}));
 }
