@@ -240,32 +240,36 @@ void for_each_archive_entry(std::span<const std::uint8_t> data, const std::strin
   read_entries(r, display, dst, limits, fn);
 }
 
+void merge_archive_entry(FsTree& tree, FsEntry&& e, const ArchiveDrop& drop,
+                         const std::string& display, const std::string& where) {
+  if (drop.devices && (e.type == FsType::kCharDev || e.type == FsType::kBlockDev)) return;
+  if (drop.setid) e.mode &= ~06000u;
+  if (drop.xattrs) e.xattrs.clear();
+  if (e.type == FsType::kHardlink) {
+    const FsEntry* target = tree.find(e.link_target);
+    if (!target || target->type != FsType::kFile) {
+      throw file_error(display, "entry '" + e.path + "': hard link to '" + e.link_target +
+                                    "', which is not a regular file in the " + where);
+    }
+  }
+  if (e.type == FsType::kDir) {
+    if (FsEntry* old = tree.find(e.path); old && old->type == FsType::kDir) {
+      // A directory listed again keeps what is below it.
+      old->mode = e.mode;
+      old->uid = e.uid;
+      old->gid = e.gid;
+      old->mtime = e.mtime;
+      old->xattrs = e.xattrs;
+      return;
+    }
+  }
+  tree.put(std::move(e));
+}
+
 void load_archive(FsTree& tree, const fs::path& archive, const std::string& display,
                   const std::string& dst, const ArchiveLimits& limits, const ArchiveDrop& drop) {
   for_each_archive_entry(archive, display, dst, limits, [&](FsEntry&& e) {
-    if (drop.devices && (e.type == FsType::kCharDev || e.type == FsType::kBlockDev)) return;
-    if (drop.setid) e.mode &= ~06000u;
-    if (drop.xattrs) e.xattrs.clear();
-    if (e.type == FsType::kHardlink) {
-      const FsEntry* target = tree.find(e.link_target);
-      if (!target || target->type != FsType::kFile) {
-        throw file_error(display, "entry '" + e.path + "': hard link to '" + e.link_target +
-                                      "', which is not a regular file in the archive");
-      }
-    }
-    if (e.type == FsType::kDir) {
-      if (const FsEntry* old = tree.find(e.path); old && old->type == FsType::kDir) {
-        // A directory listed again keeps what is below it.
-        FsEntry* m = tree.find(e.path);
-        m->mode = e.mode;
-        m->uid = e.uid;
-        m->gid = e.gid;
-        m->mtime = e.mtime;
-        m->xattrs = e.xattrs;
-        return;
-      }
-    }
-    tree.put(std::move(e));
+    merge_archive_entry(tree, std::move(e), drop, display, "archive");
   });
 }
 

@@ -55,7 +55,13 @@ struct ArchiveDrop {
   bool xattrs = false;   // extended attributes
 };
 
-// for_each_archive_entry + FsTree::put, with hard links checked to point at an
+// Adds one archive entry to `tree` as load_archive does: applies `drop`,
+// checks hard links ("... not a regular file in the <where>"), and keeps the
+// contents of a directory listed again.
+void merge_archive_entry(FsTree& tree, FsEntry&& e, const ArchiveDrop& drop,
+                         const std::string& display, const std::string& where);
+
+// for_each_archive_entry + merge_archive_entry, with hard links checked to point at an
 // existing regular file. Later entries replace earlier ones at the same path
 // (tar semantics); a directory listed again keeps its contents.
 void load_archive(FsTree& tree, const std::filesystem::path& archive, const std::string& display,

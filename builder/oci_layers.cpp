@@ -54,29 +54,7 @@ void apply_oci_layer(FsTree& tree, const std::filesystem::path& layer, const std
   }
   for (const auto& path : dangling) tree.remove(path);
 
-  for (FsEntry& e : entries) {
-    if (drop.devices && (e.type == FsType::kCharDev || e.type == FsType::kBlockDev)) continue;
-    if (drop.setid) e.mode &= ~06000u;
-    if (drop.xattrs) e.xattrs.clear();
-    if (e.type == FsType::kHardlink) {
-      const FsEntry* target = tree.find(e.link_target);
-      if (!target || target->type != FsType::kFile) {
-        throw file_error(display, "entry '" + e.path + "': hard link to '" + e.link_target +
-                                      "', which is not a regular file in the layers");
-      }
-    }
-    if (e.type == FsType::kDir) {
-      if (FsEntry* old = tree.find(e.path); old && old->type == FsType::kDir) {
-        old->mode = e.mode;
-        old->uid = e.uid;
-        old->gid = e.gid;
-        old->mtime = e.mtime;
-        old->xattrs = e.xattrs;
-        continue;
-      }
-    }
-    tree.put(std::move(e));
-  }
+  for (FsEntry& e : entries) merge_archive_entry(tree, std::move(e), drop, display, "layers");
 }
 
 void apply_oci_layers(FsTree& tree, const std::vector<std::filesystem::path>& layers,
