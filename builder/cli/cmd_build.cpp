@@ -92,8 +92,7 @@ void run(const BuildArgs& a) {
 void register_build(CLI::App& app) {
   auto args = std::make_shared<BuildArgs>();
   auto* cmd = app.add_subcommand("build", "Build the artifacts and manifest a recipe describes");
-  cmd->description(
-      "Build the artifacts and manifest a recipe describes.\n"
+  cmd->footer(
       "Writes into a staging directory beside OUTDIR and swaps it into place only when\n"
       "everything succeeded: a failed build leaves an earlier OUTDIR as it was.\n"
       "SOURCE_DATE_EPOCH, when set, overrides the recipe's source_date_epoch.");
