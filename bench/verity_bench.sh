@@ -17,7 +17,7 @@ salt=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 data=$dir/data.img
 
 if [[ ! -f $data || $(stat -c %s "$data") -ne $((size_mib << 20)) ]]; then
-  seq -w 0 999999999 | head -c $((size_mib << 20)) >"$data"
+  { seq -w 0 999999999 || true; } | head -c $((size_mib << 20)) >"$data"  # seq ends on SIGPIPE
 fi
 cat "$data" >/dev/null  # warm the page cache
 
