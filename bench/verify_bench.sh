@@ -12,8 +12,8 @@ dir=$(mktemp -d "${BENCH_DIR:-/var/tmp}/mkguest-verify-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 out=$dir/out
 mkdir -p "$out"
-seq -w 1 $((size * 1024 * 1024 / 10)) | head -c $((size * 1024 * 1024)) > "$out/rootfs"
-seq -w 1 $((64 * 1024 * 1024 / 10)) | head -c $((64 * 1024 * 1024)) > "$out/initrd"
+{ seq -w 1 $((size * 1024 * 1024 / 10)) || true; } | head -c $((size * 1024 * 1024)) > "$out/rootfs"
+{ seq -w 1 $((64 * 1024 * 1024 / 10)) || true; } | head -c $((64 * 1024 * 1024)) > "$out/initrd"
 
 best() {  # best wall time (s) of RUNS runs of "$@"
   local b=""
