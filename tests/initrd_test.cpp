@@ -47,10 +47,19 @@ void make_project(const fs::path& dir, const std::string& comp) {
   test::write_text(dir / "ucode.bin", "microcode");
   test::write_text(dir / "tree/hostname", "demo\n");
   test::write_text(dir / "tree/sub/deep.conf", "x=1\n");
-  test::write_text(dir / "x/data.txt", "archive data\n");
-  fs::create_symlink("data.txt", dir / "x/link");
-  auto r2 = test::run({"bsdtar", "-cf", (dir / "extra.tar").string(), "--uid", "7", "--gid", "8",
-                       "-C", (dir / "x").string(), "data.txt", "link"});
+  // The archive is an input with fixed bytes (fixed mtimes), written by Python's
+  // tarfile: a tar made from files just written would carry the current time.
+  auto r2 =
+      test::run({"/usr/bin/python3", "-c",
+                 "import io, sys, tarfile\n"
+                 "t = tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT)\n"
+                 "i = tarfile.TarInfo('data.txt'); i.size = 13; i.uid = 7; i.gid = 8\n"
+                 "i.mode = 0o644; i.mtime = 1600000000\n"
+                 "t.addfile(i, io.BytesIO(b'archive data\\n'))\n"
+                 "l = tarfile.TarInfo('link'); l.type = tarfile.SYMTYPE; l.linkname = 'data.txt'\n"
+                 "l.uid = 7; l.gid = 8; l.mode = 0o777; l.mtime = 1600000000\n"
+                 "t.addfile(l)\nt.close()\n",
+                 (dir / "extra.tar").string()});
   REQUIRE(r2.exit_code == 0);
 }
 
