@@ -5,57 +5,21 @@
 
 #include "base/byte_reader.h"
 #include "base/error.h"
+#include "firmware/pe_image.h"
 
 namespace mkguest::pe {
 
 PeLayout parse_pe(std::span<const std::uint8_t> image, const std::string& source) {
-  ByteReader r(image, source);
-  if (r.size() < 0x40 || r.le16(0) != 0x5A4D) r.fail(0, "not a PE image (no MZ header)");
-  const std::uint32_t pe = r.le32(0x3C);
-  if (r.le32(pe) != 0x00004550) r.fail(pe, "PE signature missing");
-  const std::size_t coff = pe + 4;
-  const std::uint16_t nsec = r.le16(coff + 2);
-  const std::uint16_t opt_size = r.le16(coff + 16);
-  const std::size_t opt = coff + 20;
-  r.need(opt, opt_size, "PE optional header");
-  const std::uint16_t magic = r.le16(opt);
-  std::size_t nrva_off = 0, dd_off = 0;
-  if (magic == 0x20B) {
-    nrva_off = opt + 108;
-    dd_off = opt + 112;
-  } else if (magic == 0x10B) {
-    nrva_off = opt + 92;
-    dd_off = opt + 96;
-  } else {
-    r.fail(opt, "unknown PE optional header magic " + hex_offset(magic));
-  }
+  const PeImage p = parse_pe_image(image, source);
   PeLayout l;
-  l.checksum_offset = opt + 64;
-  l.size_of_headers = r.le32(opt + 60);
-  const std::uint32_t nrva = r.le32(nrva_off);
-  if (nrva > 16) r.fail(nrva_off, "NumberOfRvaAndSizes " + std::to_string(nrva) + " exceeds 16");
-  if (dd_off + 8ull * nrva > opt + opt_size)
-    r.fail(nrva_off, "data directories exceed the optional header");
-  if (nrva > 4) {
-    l.certdir_offset = dd_off + 4 * 8;
-    l.cert_size = r.le32(l.certdir_offset + 4);
+  l.checksum_offset = p.checksum_offset;
+  l.size_of_headers = p.size_of_headers;
+  if (const DataDirectory* cert = p.certificate_directory()) {
+    l.certdir_offset = cert->offset;
+    l.cert_size = cert->size;
   }
-  if (l.size_of_headers > r.size() || l.size_of_headers < l.certdir_offset + 8)
-    r.fail(opt + 60, "SizeOfHeaders " + hex_offset(l.size_of_headers) + " is invalid");
-  const std::size_t sec = opt + opt_size;
-  for (std::uint16_t i = 0; i < nsec; ++i) {
-    const std::size_t e = sec + 40ull * i;
-    PeSection s;
-    s.name = r.cstring(e, 8);
-    s.virtual_size = r.le32(e + 8);
-    s.raw_size = r.le32(e + 16);
-    s.raw_pointer = r.le32(e + 20);
-    if (s.raw_size && !r.has(s.raw_pointer, s.raw_size))
-      r.fail(e + 16, "section " + s.name + " raw data lies outside the image");
-    l.sections.push_back(s);
-  }
-  if (l.cert_size > r.size())
-    r.fail(l.certdir_offset + 4, "certificate table larger than the image");
+  for (const auto& sh : p.sections)
+    l.sections.push_back({sh.name, sh.virtual_size, sh.raw_size, sh.raw_pointer});
   return l;
 }
 
