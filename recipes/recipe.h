@@ -75,6 +75,23 @@ struct InitrdArchive {
   Mark mark;
 };
 
+// `initrd.binaries`: programs copied from a sysroot with the shared libraries
+// they need (resolved from their ELF headers inside the sysroot).
+struct InitrdBinaries {
+  bool present = false;
+  PathRef sysroot;
+  std::vector<std::string> paths;  // canonical
+  Mark mark;
+};
+// `initrd.modules`: kernel modules and their dependencies from a
+// /lib/modules/<version> directory with a modules.dep.
+struct InitrdModules {
+  bool present = false;
+  PathRef dir;
+  std::vector<std::string> names;
+  Mark mark;
+};
+
 struct InitrdSpec {
   bool present = false;
   Compression compression = Compression::kGzip;
@@ -82,6 +99,8 @@ struct InitrdSpec {
   std::vector<InitrdFile> early;  // an uncompressed cpio placed first (microcode)
   std::vector<InitrdArchive> archives;
   std::vector<InitrdTree> trees;
+  InitrdBinaries binaries;
+  InitrdModules modules;
   std::vector<InitrdDir> directories;
   std::vector<InitrdFile> files;
   std::vector<InitrdSymlink> symlinks;

@@ -37,3 +37,11 @@ TEST_CASE("examples/debian builds reproducibly from Debian's packages", "[exampl
   }
   build_twice("examples/debian/recipe.yaml");
 }
+
+TEST_CASE("examples/debian-verity-uki builds reproducibly from Debian's packages", "[examples]") {
+  if (!fs::exists(test::source_dir() / ".cache/debian/sysroot/sbin/veritysetup")) {
+    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    return;
+  }
+  build_twice("examples/debian-verity-uki/recipe.yaml");
+}
