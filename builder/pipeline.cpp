@@ -81,7 +81,8 @@ void add_tree_input(BuildContext& ctx, const recipe::InitrdTree& t) {
 
 void stage_inputs(BuildContext& ctx) {
   const auto& r = ctx.recipe;
-  ctx.manifest.set_recipe(r.file.display, file_sha256(r.file.resolved), r.name, r.version);
+  ctx.manifest.set_recipe(r.file.display, file_sha256(r.file.resolved), r.name, r.version,
+                          r.overrides);
   for (const auto& b : r.bases) {
     recipe::PathRef ref = b;
     ref.display = b.resolved.lexically_relative(r.file.resolved.parent_path()).generic_string();

@@ -164,6 +164,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
   r.tree = loader.parse(text, resolved, display, 0);
   r.file = PathRef{resolved, resolved.filename().generic_string(), Mark{display, 1, 1}};
   for (const auto& o : opt.overrides) apply_override(r.tree, o, opt.cwd);
+  r.overrides = opt.overrides;
 
   Checker c(r.sources, resolved.parent_path());
   MapView top(c, r.tree, "recipe");

@@ -163,7 +163,8 @@ struct Recipe {
   std::string name;
   std::string version;
   std::int64_t source_date_epoch = 0;
-  std::string source_date_origin;  // "environment", "recipe" or "default"
+  std::string source_date_origin;      // "environment", "recipe" or "default"
+  std::vector<std::string> overrides;  // the --set arguments applied, in order
   std::string seed;
   PathRef kernel;
   std::vector<CmdlinePart> cmdline;  // joined with single spaces

@@ -45,6 +45,13 @@ void rebuild(const std::string& recipe, const fs::path& dir, const attest::json&
     else
       ::unsetenv("SOURCE_DATE_EPOCH");
     std::vector<std::string> argv{self, "build", "--quiet", recipe, "-o", dir.string()};
+    // The first build's --set overrides, in their order (paths in them are
+    // relative to the current directory, as they were for the first build).
+    if (manifest.contains("recipe") && manifest["recipe"].contains("overrides"))
+      for (const auto& o : manifest["recipe"]["overrides"]) {
+        argv.push_back("--set");
+        argv.push_back(o.get<std::string>());
+      }
     std::vector<char*> args;
     for (auto& s : argv) args.push_back(s.data());
     args.push_back(nullptr);
