@@ -101,6 +101,14 @@ void stage_initrd(BuildContext& ctx) {
                      [&](ByteSink& out) { write_initrd(r.initrd, r.source_date_epoch, out); });
 }
 
+}  // namespace
+
+std::size_t max_cmdline_bytes(const std::string& arch) {
+  return arch == "s390x" ? 4096 : kMaxCmdlineBytes;
+}
+
+namespace {
+
 void stage_cmdline(BuildContext& ctx) {
   std::string joined;
   for (const auto& part : ctx.recipe.cmdline) {
@@ -118,12 +126,14 @@ void stage_cmdline(BuildContext& ctx) {
     if (!joined.empty()) joined.push_back(' ');
     joined.append(text);
   }
-  if (joined.size() + 1 > kMaxCmdlineBytes) {
+  const std::size_t limit = max_cmdline_bytes(ctx.recipe.arch);
+  if (joined.size() + 1 > limit) {
     const auto& m = ctx.recipe.cmdline.front().mark;
     throw InputError(m.file, m.place(),
                      "the cmdline is " + std::to_string(joined.size()) +
-                         " bytes; the kernel accepts at most " +
-                         std::to_string(kMaxCmdlineBytes - 1));
+                         " bytes; the kernel accepts at most " + std::to_string(limit - 1) +
+                         " on " + ctx.recipe.arch + " (COMMAND_LINE_SIZE " + std::to_string(limit) +
+                         " with its NUL)");
   }
   ctx.cmdline = joined;
   ctx.manifest.set_cmdline(joined);

@@ -192,6 +192,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     r.source_date_origin = "environment";
   }
   r.seed = top.opt("seed") ? c.string(*top.opt("seed"), "seed") : r.name + ":" + r.version;
+  if (const Node* a = top.opt("arch")) r.arch = c.choice(*a, "arch", {"x86-64", "arm64", "s390x"});
   if (const Node* k = top.opt("kernel")) r.kernel = c.path(*k, "kernel");
 
   if (const Node* cl = top.opt("cmdline")) {
@@ -212,7 +213,12 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     out.reserved("se", "IBM Secure Execution images");
     out.done();
   }
-  if (const Node* n = top.opt("rootfs")) r.rootfs = read_rootfs(c, *n);
+  if (const Node* n = top.opt("rootfs")) {
+    r.rootfs = read_rootfs(c, *n);
+    // verity.arch (GPT partition types) follows the recipe's arch unless set.
+    const Node* v = n->is_map() ? n->get("verity") : nullptr;
+    if (!(v && v->is_map() && v->get("arch"))) r.rootfs.verity.arch = r.arch;
+  }
   if (const Node* n = top.opt("measurements")) r.measurements = read_measurements(c, *n);
   top.reserved("signing", "signing keys");
   if (const Node* n = top.opt("exports")) r.exports = read_exports(c, *n);

@@ -165,6 +165,7 @@ struct Recipe {
   std::int64_t source_date_epoch = 0;
   std::string source_date_origin;      // "environment", "recipe" or "default"
   std::vector<std::string> overrides;  // the --set arguments applied, in order
+  std::string arch = "x86-64";         // the guest's architecture: x86-64, arm64, s390x
   std::string seed;
   PathRef kernel;
   std::vector<CmdlinePart> cmdline;  // joined with single spaces
