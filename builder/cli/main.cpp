@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   cli::register_erofs(app);
   cli::register_measure_tdx(app);
   cli::register_verify_eventlog(app);
+  cli::register_uki(app);
 
   try {
     app.parse(argc, argv);
