@@ -124,7 +124,8 @@ void register_uki(CLI::App& app) {
       ->check(CLI::ExistingFile);
   b->add_option("--cmdline", a->cmdline,
                 "TEXT (whitespace normalised) or @FILE (verbatim) [.cmdline]");
-  b->add_option("--os-release", a->os_release, "TEXT or @FILE [.osrel]");
+  b->add_option("--os-release", a->os_release, "TEXT or @FILE [.osrel]; empty: none")
+      ->expected(0, 1);
   b->add_option("--uname", a->uname,
                 "the kernel version [.uname]; default: read from an x86 kernel's setup header");
   b->add_option("--sbat", a->sbat,
