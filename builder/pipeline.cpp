@@ -13,6 +13,7 @@
 #include "builder/initrd.h"
 #include "builder/rootfs_stage.h"
 #include "builder/snp_stage.h"
+#include "builder/uki_stage.h"
 #include "recipes/variables.h"
 
 namespace mkguest {
@@ -164,7 +165,7 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     Step s(progress, "hash inputs");
     stage_inputs(ctx);
   }
-  if (r.outputs.direct && r.initrd.present) {
+  if ((r.outputs.direct || r.outputs.uki.present) && r.initrd.present) {
     Step s(progress, "initrd");
     stage_initrd(ctx);
   }
@@ -179,6 +180,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
   if (r.outputs.direct) {
     Step s(progress, "kernel");
     stage_kernel(ctx);
+  }
+  if (r.outputs.uki.present) {
+    Step s(progress, "uki");
+    stage_uki(ctx);
   }
   BuildResult result;
   if (r.measurements.snp.present) {

@@ -138,6 +138,8 @@ std::int64_t parse_epoch(const std::string& s, bool* ok) {
 
 // Defined in recipes/initrd_spec.cpp.
 InitrdSpec read_initrd(const Checker& c, const Node& n);
+// Defined in recipes/uki_spec.cpp.
+UkiSpec read_uki(const Checker& c, const Node& n);
 // Defined in recipes/rootfs_spec.cpp.
 RootfsSpec read_rootfs(const Checker& c, const Node& n);
 // Defined in recipes/measurements_spec.cpp.
@@ -209,7 +211,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
   if (const Node* o = top.opt("outputs")) {
     MapView out(c, *o, "outputs");
     if (const Node* d = out.opt("direct")) r.outputs.direct = c.boolean(*d, "direct");
-    out.reserved("uki", "unified kernel images");
+    if (const Node* u = out.opt("uki")) r.outputs.uki = read_uki(c, *u);
     out.reserved("se", "IBM Secure Execution images");
     out.done();
   }
@@ -228,7 +230,10 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     c.fail(r.tree.mark,
            "missing required key 'kernel' in 'recipe' (outputs.direct needs a kernel)");
   }
-  if (!r.outputs.direct) {
+  if (r.outputs.uki.present && r.kernel.resolved.empty()) {
+    c.fail(r.tree.mark, "missing required key 'kernel' in 'recipe' (outputs.uki needs a kernel)");
+  }
+  if (!r.outputs.direct && !r.outputs.uki.present) {
     const Node* o = r.tree.get("outputs");
     c.fail(o ? o->mark : r.tree.mark, "nothing to build: every output is disabled");
   }

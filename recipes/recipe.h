@@ -147,8 +147,23 @@ struct ExportsSpec {
   bool any() const { return trustee || provenance || sbom; }
 };
 
+// `outputs.uki`: a unified kernel image on a systemd-stub (docs/uki.md).
+struct UkiSpec {
+  bool present = false;
+  PathRef stub;
+  std::optional<PathRef> os_release;  // .osrel; none when absent
+  std::string uname = "auto";         // "auto": from the kernel's setup header; "": none
+  std::vector<std::string> sbat;      // SBAT texts merged into .sbat (default: the uki,1 line)
+  std::optional<PathRef> splash, devicetree;
+  std::vector<std::pair<std::string, PathRef>> sections;  // extra sections, in order
+  bool grow_headers = true;
+  std::string file = "uki.efi";
+  Mark mark;
+};
+
 struct OutputsSpec {
   bool direct = true;  // kernel, initrd, cmdline
+  UkiSpec uki;
 };
 
 // One piece of the cmdline as written (a string, or one list item), with its

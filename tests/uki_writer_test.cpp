@@ -224,3 +224,33 @@ TEST_CASE("ukify's section rules: cmdline, sbat, uname, stub version", "[uki]") 
   }
   CHECK(!scrape_uname_x86(Bytes(100, 0)));
 }
+
+TEST_CASE("outputs.uki: the build's UKI is ukify's UKI of the built kernel, initrd and cmdline",
+          "[uki][examples]") {
+  if (!have_ukify()) return;
+  test::TempDir d;
+  const std::string stub = stub252().string();
+  test::write_text(d / "init", "#!/bin/sh\n");
+  test::write_text(d / "os-release", "ID=test\n");
+  test::write_text(d / "recipe.yaml", "name: uki-demo\nkernel: " +
+                                          (test::source_dir() / ".cache/debian/vmlinuz").string() +
+                                          "\ncmdline: [console=ttyS0, \"name=${name}\"]\n"
+                                          "initrd:\n  files: [{src: init, dst: /init}]\n"
+                                          "outputs:\n  direct: false\n  uki:\n    stub: " +
+                                          stub + "\n    os_release: os-release\n");
+  auto b = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  CHECK(!fs::exists(d / "out/kernel"));
+  auto r = test::run(
+      {"/usr/bin/python3", ukify().string(), "build", "--stub=" + stub,
+       "--linux=" + (test::source_dir() / ".cache/debian/vmlinuz").string(), "--initrd=out/initrd",
+       "--cmdline=@out/cmdline", "--os-release=@os-release", "--output=ref.efi"},
+      {}, d.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(test::sha256_file(d / "ref.efi") == test::sha256_file(d / "out/uki.efi"));
+  const std::string m = test::read_text(d / "out/manifest.json");
+  CHECK(m.find("\"version\": \"252.") != std::string::npos);
+  CHECK(m.find("\"name\": \".cmdline\"") != std::string::npos);
+}
