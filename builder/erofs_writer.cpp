@@ -40,46 +40,6 @@ using namespace erofs;
 
 namespace {
 
-// Reads a regular file's bytes, from memory or from the host file.
-class ContentReader {
- public:
-  explicit ContentReader(const FsEntry& e) : e_(e) {
-    if (!e.content.memory) {
-      fd_ = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd_ < 0) throw file_error(e.content.host_path.string(), std::strerror(errno));
-    } else if (e.content.memory->size() != e.content.size) {
-      throw InternalError("erofs: content size mismatch for '" + e.path + "'");
-    }
-  }
-  ~ContentReader() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ContentReader(const ContentReader&) = delete;
-  ContentReader& operator=(const ContentReader&) = delete;
-
-  // Fills `out` with the bytes at [off, off + out.size()), which must lie
-  // within the declared size; a host file that changed is an error.
-  void read(std::uint64_t off, std::span<std::uint8_t> out) {
-    if (e_.content.memory) {
-      std::memcpy(out.data(), e_.content.memory->data() + off, out.size());
-      return;
-    }
-    std::size_t done = 0;
-    while (done < out.size()) {
-      ssize_t r =
-          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(off + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) throw file_error(e_.content.host_path.string(), std::strerror(errno));
-      if (r == 0) throw file_error(e_.content.host_path.string(), "file shrank while being read");
-      done += static_cast<std::size_t>(r);
-    }
-  }
-
- private:
-  const FsEntry& e_;
-  int fd_ = -1;
-};
-
 void put_inode(std::uint8_t* p, const Node& n) {
   const FsEntry& e = *n.entry;
   std::uint16_t format =
@@ -135,7 +95,7 @@ ErofsStats write_erofs(const FsTree& tree, const ErofsOptions& opt, ByteSink& ou
     } else if (e.type == FsType::kSymlink) {
       std::copy(e.link_target.begin(), e.link_target.end(), dst.begin());
     } else {
-      ContentReader(e).read(n.size - tail, dst);
+      ContentReader(e.content, e.path).read(n.size - tail, dst);
     }
   }
 
@@ -171,7 +131,7 @@ ErofsStats write_erofs(const FsTree& tree, const ErofsOptions& opt, ByteSink& ou
       std::copy(e.link_target.begin(), e.link_target.end(), blk.begin());
       out.write(blk);
     } else {
-      ContentReader reader(e);
+      ContentReader reader(e.content, e.path);
       for (std::uint64_t off = 0; off < total; off += buf.size()) {
         std::size_t len =
             static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), total - off));

@@ -61,6 +61,7 @@ void stage_rootfs(BuildContext& ctx) {
     // set), then handled like a raw image.
     RootfsSource src;
     src.source_date = ctx.recipe.source_date_epoch;
+    src.limits.spill_dir = ctx.staging;  // archive contents on disk, not in memory
     for (const auto& l : rs.layers) {
       src.layers.push_back(l.resolved);
       std::error_code ec;
