@@ -70,6 +70,13 @@ void stage_rootfs(BuildContext& ctx) {
         ctx.manifest.add_input("rootfs-layer", l.display, f.size(), stream_sha256(f));
       }
     }
+    src.files = rs.files;
+    for (const auto& f : rs.files) {
+      if (f.kind == recipe::RootfsFile::Kind::kFile) {
+        verity::FileSource fsrc(f.src.resolved);
+        ctx.manifest.add_input("rootfs-file", f.src.display, fsrc.size(), stream_sha256(fsrc));
+      }
+    }
     std::filesystem::path image = ctx.staging / ".rootfs.erofs";
     build_erofs_image(src, image, ctx.recipe.seed);
     write_rootfs_artifacts(ctx, image, "rootfs (erofs)");

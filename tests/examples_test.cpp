@@ -37,3 +37,7 @@ TEST_CASE("examples/debian builds reproducibly from Debian's packages", "[exampl
   }
   build_twice("examples/debian/recipe.yaml");
 }
+
+TEST_CASE("examples/rootfs-erofs builds reproducibly", "[examples]") {
+  build_twice("examples/rootfs-erofs/recipe.yaml");
+}
