@@ -2,9 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <map>
+
 #include "base/error.h"
 #include "builder/cpio_writer.h"
 #include "builder/fs_load.h"
+#include "builder/initrd_deps.h"
 
 namespace mkguest {
 
@@ -35,6 +38,22 @@ FsEntry file_entry(const recipe::InitrdFile& f, std::int64_t mtime) {
   e.content.host_path = f.src.resolved;
   e.content.size = static_cast<std::uint64_t>(st.st_size);
   e.origin = f.src.display;
+  return e;
+}
+
+// A file resolved from a sysroot or a modules directory: root-owned, 0755 for
+// programs and libraries, 0644 for modules and their tables.
+FsEntry resolved_entry(const ResolvedFile& f, std::int64_t mtime, const std::string& from) {
+  FsEntry e;
+  e.path = f.image_path;
+  e.type = FsType::kFile;
+  e.mode = f.executable ? 0755 : 0644;
+  e.mtime = mtime;
+  std::error_code ec;
+  e.content.size = std::filesystem::file_size(f.host_path, ec);
+  if (ec) throw file_error(f.host_path.string(), "cannot stat");
+  e.content.host_path = f.host_path;
+  e.origin = from + " (" + f.why + ")";
   return e;
 }
 
@@ -74,6 +93,39 @@ FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime) {
     o.preserve_modes = tr.preserve_modes;
     o.mtime = mtime;
     load_host_tree(t, tr.src.resolved, tr.src.display, o);
+  }
+  if (spec.binaries.present) {
+    const auto& b = spec.binaries;
+    // A file reached under two names (the dynamic loader as PT_INTERP and as a
+    // DT_NEEDED of libc) is stored once, the second name a hard link.
+    std::map<std::filesystem::path, std::string> first;
+    for (const auto& f :
+         resolve_binaries(b.sysroot.resolved, b.paths, b.mark.file, b.mark.place())) {
+      FsEntry e = resolved_entry(f, mtime, b.sysroot.display);
+      const auto [it, fresh] =
+          first.emplace(std::filesystem::weakly_canonical(f.host_path), e.path);
+      if (!fresh) {
+        e.type = FsType::kHardlink;
+        e.link_target = it->second;
+        e.content = {};
+      }
+      t.put(std::move(e));
+    }
+  }
+  if (spec.modules.present) {
+    const auto& m = spec.modules;
+    const ResolvedModules r =
+        resolve_modules(m.dir.resolved, m.dir.display, m.names, m.mark.file, m.mark.place());
+    for (const auto& f : r.files) t.put(resolved_entry(f, mtime, m.dir.display));
+    for (const auto& f : r.extras) t.put(resolved_entry(f, mtime, m.dir.display));
+    FsEntry dep;
+    dep.path = "lib/modules/" + r.kernel_version + "/modules.dep";
+    dep.mode = 0644;
+    dep.mtime = mtime;
+    dep.content.memory = std::make_shared<const Bytes>(r.modules_dep.begin(), r.modules_dep.end());
+    dep.content.size = r.modules_dep.size();
+    dep.origin = m.mark.file + ":" + m.mark.place();
+    t.put(dep);
   }
   for (const auto& d : spec.directories) {
     FsEntry e;

@@ -16,9 +16,11 @@ void Manifest::set_tool(const std::string& version) {
 }
 
 void Manifest::set_recipe(const std::string& path, const Bytes& sha256, const std::string& name,
-                          const std::string& version) {
+                          const std::string& version, const std::vector<std::string>& overrides) {
   doc_["recipe"] = {
       {"path", path}, {"sha256", to_hex(sha256)}, {"name", name}, {"version", version}};
+  // Only when there are some, so manifests of plain builds keep their shape.
+  if (!overrides.empty()) doc_["recipe"]["overrides"] = overrides;
 }
 
 void Manifest::set_source_date(std::int64_t epoch, const std::string& origin) {

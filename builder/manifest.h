@@ -19,7 +19,7 @@ class Manifest {
 
   void set_tool(const std::string& version);
   void set_recipe(const std::string& path, const Bytes& sha256, const std::string& name,
-                  const std::string& version);
+                  const std::string& version, const std::vector<std::string>& overrides);
   void set_source_date(std::int64_t epoch, const std::string& origin);
   void add_input(const std::string& role, const std::string& path, std::uint64_t size,
                  const Bytes& sha256);

@@ -13,6 +13,7 @@
 #include "builder/initrd.h"
 #include "builder/rootfs_stage.h"
 #include "builder/snp_stage.h"
+#include "builder/uki_stage.h"
 #include "recipes/variables.h"
 
 namespace mkguest {
@@ -81,7 +82,8 @@ void add_tree_input(BuildContext& ctx, const recipe::InitrdTree& t) {
 
 void stage_inputs(BuildContext& ctx) {
   const auto& r = ctx.recipe;
-  ctx.manifest.set_recipe(r.file.display, file_sha256(r.file.resolved), r.name, r.version);
+  ctx.manifest.set_recipe(r.file.display, file_sha256(r.file.resolved), r.name, r.version,
+                          r.overrides);
   for (const auto& b : r.bases) {
     recipe::PathRef ref = b;
     ref.display = b.resolved.lexically_relative(r.file.resolved.parent_path()).generic_string();
@@ -100,6 +102,14 @@ void stage_initrd(BuildContext& ctx) {
                      [&](ByteSink& out) { write_initrd(r.initrd, r.source_date_epoch, out); });
 }
 
+}  // namespace
+
+std::size_t max_cmdline_bytes(const std::string& arch) {
+  return arch == "s390x" ? 4096 : kMaxCmdlineBytes;
+}
+
+namespace {
+
 void stage_cmdline(BuildContext& ctx) {
   std::string joined;
   for (const auto& part : ctx.recipe.cmdline) {
@@ -117,12 +127,14 @@ void stage_cmdline(BuildContext& ctx) {
     if (!joined.empty()) joined.push_back(' ');
     joined.append(text);
   }
-  if (joined.size() + 1 > kMaxCmdlineBytes) {
+  const std::size_t limit = max_cmdline_bytes(ctx.recipe.arch);
+  if (joined.size() + 1 > limit) {
     const auto& m = ctx.recipe.cmdline.front().mark;
     throw InputError(m.file, m.place(),
                      "the cmdline is " + std::to_string(joined.size()) +
-                         " bytes; the kernel accepts at most " +
-                         std::to_string(kMaxCmdlineBytes - 1));
+                         " bytes; the kernel accepts at most " + std::to_string(limit - 1) +
+                         " on " + ctx.recipe.arch + " (COMMAND_LINE_SIZE " + std::to_string(limit) +
+                         " with its NUL)");
   }
   ctx.cmdline = joined;
   ctx.manifest.set_cmdline(joined);
@@ -153,7 +165,7 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     Step s(progress, "hash inputs");
     stage_inputs(ctx);
   }
-  if (r.outputs.direct && r.initrd.present) {
+  if ((r.outputs.direct || r.outputs.uki.present) && r.initrd.present) {
     Step s(progress, "initrd");
     stage_initrd(ctx);
   }
@@ -168,6 +180,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
   if (r.outputs.direct) {
     Step s(progress, "kernel");
     stage_kernel(ctx);
+  }
+  if (r.outputs.uki.present) {
+    Step s(progress, "uki");
+    stage_uki(ctx);
   }
   BuildResult result;
   if (r.measurements.snp.present) {

@@ -63,5 +63,9 @@ BuildResult run_build(const recipe::Recipe& recipe, const std::filesystem::path&
 
 // The x86 kernel's COMMAND_LINE_SIZE, including the terminating NUL.
 inline constexpr std::size_t kMaxCmdlineBytes = 2048;
+// The kernel's COMMAND_LINE_SIZE for the recipe's arch, NUL included:
+// x86-64 and arm64 2048, s390x 4096 (an IBM SE image also checks the limit
+// the kernel image itself declares).
+std::size_t max_cmdline_bytes(const std::string& arch);
 
 }  // namespace mkguest

@@ -132,6 +132,8 @@ std::vector<VerifyCheck> default_verify_checks() {
        check_se_header},
       {"verity", "every dm-verity volume verifies against its root hash (libcryptsetup)",
        check_verity},
+      {"snp", "every SNP launch digest re-derived from the outputs and the firmware input",
+       check_snp},
   };
 }
 

@@ -23,8 +23,14 @@ struct VerifyContext {
   std::filesystem::path outdir;
   json manifest;
   std::string manifest_source;  // for messages
+  // Where inputs named in the manifest (by the path the recipe gave them)
+  // are looked for: the recipe's directory, --inputs DIR.
+  std::vector<std::filesystem::path> input_dirs = {};
   // An output's path in outdir; throws InputError for names that escape it.
   std::filesystem::path output_path(const std::string& file) const;
+  // An input's path: absolute as recorded, or found under input_dirs; empty
+  // when it is nowhere.
+  std::filesystem::path find_input(const std::string& recorded) const;
 };
 
 struct VerifyCheck {
@@ -48,6 +54,10 @@ VerifyReport run_verify(const VerifyContext& ctx, const std::vector<VerifyCheck>
 // The checks shipped here.
 bool check_outputs(const VerifyContext& ctx, std::vector<Finding>* findings);
 bool check_se_header(const VerifyContext& ctx, std::vector<Finding>* findings);
+// Re-derives every SNP launch digest from the outputs and the firmware input
+// (found through input_dirs, checked by its sha256); does not apply when the
+// manifest has no measurements.snp or the firmware cannot be found.
+bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings);
 // For each dm-verity volume of the manifest's "verity" section (one object, or
 // a list or map of them) with "root_hash" and "data_file" (or "data"): checks
 // the data against its hash tree ("hash_file"/"hash", default the data file

@@ -111,6 +111,28 @@ InitrdSpec read_initrd(const Checker& c, const Node& n) {
       s.trees.push_back(t);
     }
   }
+  if (const Node* v = m.opt("binaries")) {
+    MapView bm(c, *v, "binaries");
+    s.binaries.present = true;
+    s.binaries.mark = v->mark;
+    s.binaries.sysroot = c.path(bm.req("sysroot"), "sysroot", /*directory=*/true);
+    for (const auto& item : c.list(bm.req("paths"), "paths"))
+      s.binaries.paths.push_back(c.image_path(item, "paths"));
+    bm.done();
+  }
+  if (const Node* v = m.opt("modules")) {
+    MapView mm(c, *v, "modules");
+    s.modules.present = true;
+    s.modules.mark = v->mark;
+    s.modules.dir = c.path(mm.req("dir"), "dir", /*directory=*/true);
+    for (const auto& item : c.list(mm.req("load"), "load")) {
+      std::string name = c.string(item, "load");
+      if (name.empty() || name.find('/') != std::string::npos)
+        c.fail(item.mark, "'" + name + "' is not a module name");
+      s.modules.names.push_back(name);
+    }
+    mm.done();
+  }
   if (const Node* v = m.opt("directories")) {
     for (const auto& item : c.list(*v, "directories")) {
       InitrdDir d;

@@ -138,6 +138,8 @@ std::int64_t parse_epoch(const std::string& s, bool* ok) {
 
 // Defined in recipes/initrd_spec.cpp.
 InitrdSpec read_initrd(const Checker& c, const Node& n);
+// Defined in recipes/uki_spec.cpp.
+UkiSpec read_uki(const Checker& c, const Node& n);
 // Defined in recipes/rootfs_spec.cpp.
 RootfsSpec read_rootfs(const Checker& c, const Node& n);
 // Defined in recipes/measurements_spec.cpp.
@@ -164,6 +166,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
   r.tree = loader.parse(text, resolved, display, 0);
   r.file = PathRef{resolved, resolved.filename().generic_string(), Mark{display, 1, 1}};
   for (const auto& o : opt.overrides) apply_override(r.tree, o, opt.cwd);
+  r.overrides = opt.overrides;
 
   Checker c(r.sources, resolved.parent_path());
   MapView top(c, r.tree, "recipe");
@@ -191,6 +194,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     r.source_date_origin = "environment";
   }
   r.seed = top.opt("seed") ? c.string(*top.opt("seed"), "seed") : r.name + ":" + r.version;
+  if (const Node* a = top.opt("arch")) r.arch = c.choice(*a, "arch", {"x86-64", "arm64", "s390x"});
   if (const Node* k = top.opt("kernel")) r.kernel = c.path(*k, "kernel");
 
   if (const Node* cl = top.opt("cmdline")) {
@@ -207,11 +211,16 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
   if (const Node* o = top.opt("outputs")) {
     MapView out(c, *o, "outputs");
     if (const Node* d = out.opt("direct")) r.outputs.direct = c.boolean(*d, "direct");
-    out.reserved("uki", "unified kernel images");
+    if (const Node* u = out.opt("uki")) r.outputs.uki = read_uki(c, *u);
     out.reserved("se", "IBM Secure Execution images");
     out.done();
   }
-  if (const Node* n = top.opt("rootfs")) r.rootfs = read_rootfs(c, *n);
+  if (const Node* n = top.opt("rootfs")) {
+    r.rootfs = read_rootfs(c, *n);
+    // verity.arch (GPT partition types) follows the recipe's arch unless set.
+    const Node* v = n->is_map() ? n->get("verity") : nullptr;
+    if (!(v && v->is_map() && v->get("arch"))) r.rootfs.verity.arch = r.arch;
+  }
   if (const Node* n = top.opt("measurements")) r.measurements = read_measurements(c, *n);
   top.reserved("signing", "signing keys");
   if (const Node* n = top.opt("exports")) r.exports = read_exports(c, *n);
@@ -221,7 +230,10 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     c.fail(r.tree.mark,
            "missing required key 'kernel' in 'recipe' (outputs.direct needs a kernel)");
   }
-  if (!r.outputs.direct) {
+  if (r.outputs.uki.present && r.kernel.resolved.empty()) {
+    c.fail(r.tree.mark, "missing required key 'kernel' in 'recipe' (outputs.uki needs a kernel)");
+  }
+  if (!r.outputs.direct && !r.outputs.uki.present) {
     const Node* o = r.tree.get("outputs");
     c.fail(o ? o->mark : r.tree.mark, "nothing to build: every output is disabled");
   }

@@ -75,6 +75,23 @@ struct InitrdArchive {
   Mark mark;
 };
 
+// `initrd.binaries`: programs copied from a sysroot with the shared libraries
+// they need (resolved from their ELF headers inside the sysroot).
+struct InitrdBinaries {
+  bool present = false;
+  PathRef sysroot;
+  std::vector<std::string> paths;  // canonical
+  Mark mark;
+};
+// `initrd.modules`: kernel modules and their dependencies from a
+// /lib/modules/<version> directory with a modules.dep.
+struct InitrdModules {
+  bool present = false;
+  PathRef dir;
+  std::vector<std::string> names;
+  Mark mark;
+};
+
 struct InitrdSpec {
   bool present = false;
   Compression compression = Compression::kGzip;
@@ -82,6 +99,8 @@ struct InitrdSpec {
   std::vector<InitrdFile> early;  // an uncompressed cpio placed first (microcode)
   std::vector<InitrdArchive> archives;
   std::vector<InitrdTree> trees;
+  InitrdBinaries binaries;
+  InitrdModules modules;
   std::vector<InitrdDir> directories;
   std::vector<InitrdFile> files;
   std::vector<InitrdSymlink> symlinks;
@@ -141,8 +160,23 @@ struct ExportsSpec {
   bool any() const { return trustee || provenance || sbom; }
 };
 
+// `outputs.uki`: a unified kernel image on a systemd-stub (docs/uki.md).
+struct UkiSpec {
+  bool present = false;
+  PathRef stub;
+  std::optional<PathRef> os_release;  // .osrel; none when absent
+  std::string uname = "auto";         // "auto": from the kernel's setup header; "": none
+  std::vector<std::string> sbat;      // SBAT texts merged into .sbat (default: the uki,1 line)
+  std::optional<PathRef> splash, devicetree;
+  std::vector<std::pair<std::string, PathRef>> sections;  // extra sections, in order
+  bool grow_headers = true;
+  std::string file = "uki.efi";
+  Mark mark;
+};
+
 struct OutputsSpec {
   bool direct = true;  // kernel, initrd, cmdline
+  UkiSpec uki;
 };
 
 // One piece of the cmdline as written (a string, or one list item), with its
@@ -157,7 +191,9 @@ struct Recipe {
   std::string name;
   std::string version;
   std::int64_t source_date_epoch = 0;
-  std::string source_date_origin;  // "environment", "recipe" or "default"
+  std::string source_date_origin;      // "environment", "recipe" or "default"
+  std::vector<std::string> overrides;  // the --set arguments applied, in order
+  std::string arch = "x86-64";         // the guest's architecture: x86-64, arm64, s390x
   std::string seed;
   PathRef kernel;
   std::vector<CmdlinePart> cmdline;  // joined with single spaces

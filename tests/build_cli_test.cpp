@@ -50,10 +50,33 @@ TEST_CASE("a failure during the build keeps the earlier OUTDIR intact", "[cli]")
       {"build", "-q", "recipe.yaml", "-o", "out", "--set", "cmdline=" + std::string(3000, 'x')}, {},
       d.path());
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("the cmdline is 3000 bytes; the kernel accepts at most 2047") !=
-        std::string::npos);
+  CHECK(r.err.find("the cmdline is 3000 bytes; the kernel accepts at most 2047 on x86-64 "
+                   "(COMMAND_LINE_SIZE 2048 with its NUL)") != std::string::npos);
   CHECK(test::sha256_file(d / "out/initrd") == before);
   CHECK(fs::exists(d / "out/manifest.json"));
+}
+
+TEST_CASE("the cmdline limit is the recipe's architecture's", "[cli]") {
+  test::TempDir d;
+  make_minimal(d.path());
+  auto build = [&](const std::string& arch, std::size_t n) {
+    return test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out-" + arch, "--set",
+                              "arch=" + arch, "--set", "cmdline=" + std::string(n, 'x')},
+                             {}, d.path());
+  };
+  CHECK(build("x86-64", 2047).exit_code == 0);
+  CHECK(build("arm64", 2047).exit_code == 0);
+  auto arm = build("arm64", 2048);
+  CHECK(arm.exit_code == 2);
+  CHECK(arm.err.find("the cmdline is 2048 bytes; the kernel accepts at most 2047 on arm64") !=
+        std::string::npos);
+  CHECK(build("s390x", 4095).exit_code == 0);
+  auto s390 = build("s390x", 4096);
+  CHECK(s390.exit_code == 2);
+  CHECK(s390.err.find("at most 4095 on s390x (COMMAND_LINE_SIZE 4096 with its NUL)") !=
+        std::string::npos);
+  auto bad = build("riscv", 10);
+  CHECK(bad.exit_code == 2);
 }
 
 TEST_CASE("stale staging directories of dead builds are removed", "[cli]") {

@@ -38,6 +38,14 @@ TEST_CASE("examples/debian builds reproducibly from Debian's packages", "[exampl
   build_twice("examples/debian/recipe.yaml");
 }
 
+TEST_CASE("examples/debian-verity-uki builds reproducibly from Debian's packages", "[examples]") {
+  if (!fs::exists(test::source_dir() / ".cache/debian/sysroot/sbin/veritysetup")) {
+    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    return;
+  }
+  build_twice("examples/debian-verity-uki/recipe.yaml");
+}
+
 TEST_CASE("examples/rootfs-erofs builds reproducibly", "[examples]") {
   build_twice("examples/rootfs-erofs/recipe.yaml");
 }

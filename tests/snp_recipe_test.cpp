@@ -84,3 +84,53 @@ TEST_CASE("measurements.snp errors name the place", "[snp]") {
                     "or 'vcpu_sigs'",
                     0) == 0);
 }
+
+TEST_CASE("verify re-derives every SNP launch digest from the outputs and the firmware",
+          "[snp][verify]") {
+  test::TempDir d;
+  test::write_snp_fixtures(d.path());
+  test::write_text(d / "init", "#!/bin/sh\n");
+  test::write_text(d / "recipe.yaml", R"(name: snp-verify
+kernel: kernel.bin
+cmdline: [console=ttyS0]
+initrd:
+  files: [{src: init, dst: /init}]
+measurements:
+  snp:
+    firmware: synth_ovmf_new_order.fd
+    vcpus: [1, 2]
+    vcpu_types: [EPYC-Milan]
+    vmm: [QEMU, gce]
+)");
+  REQUIRE(test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path()).exit_code ==
+          0);
+  // Without the firmware the check cannot run, and says why.
+  auto skipped = test::run_mkguest({"verify", "out"}, {}, d.path());
+  CHECK(skipped.exit_code == 0);
+  CHECK(skipped.out.find("checks: outputs)") != std::string::npos);
+  CHECK(skipped.err.find("snp not re-derived: its firmware input was not found") !=
+        std::string::npos);
+  auto ok = test::run_mkguest({"verify", "out", "--inputs", "."}, {}, d.path());
+  INFO(ok.out << ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("checks: outputs, snp)") != std::string::npos);
+
+  // A manifest whose digest was edited is caught, entry by entry.
+  auto m = nlohmann::json::parse(test::read_text(d / "out/manifest.json"));
+  std::string& dg = m["measurements"]["snp"]["launch_digests"][2]["digest"].get_ref<std::string&>();
+  dg[0] = dg[0] == '0' ? '1' : '0';
+  test::write_text(d / "edited.json", m.dump(2));
+  auto bad = test::run_mkguest({"verify", "out", "--manifest", "edited.json", "--inputs", "."}, {},
+                               d.path());
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("DIFFERENT snp: launch_digests[2]: differs: manifest " + dg) !=
+        std::string::npos);
+  // So is another firmware under the recorded name.
+  test::TempDir other;
+  test::write_snp_fixtures(other.path());
+  std::filesystem::rename(other / "synth_ovmf_4m.fd", other / "synth_ovmf_new_order.fd");
+  auto wrong =
+      test::run_mkguest({"verify", "out", "--inputs", other.path().string()}, {}, d.path());
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.out.find("the firmware is not the one the manifest names") != std::string::npos);
+}

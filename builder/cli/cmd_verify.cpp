@@ -21,6 +21,7 @@ namespace {
 
 struct Args {
   std::string outdir, manifest, rebuild;
+  std::vector<std::string> inputs;
   bool keep = false;
 };
 
@@ -45,6 +46,13 @@ void rebuild(const std::string& recipe, const fs::path& dir, const attest::json&
     else
       ::unsetenv("SOURCE_DATE_EPOCH");
     std::vector<std::string> argv{self, "build", "--quiet", recipe, "-o", dir.string()};
+    // The first build's --set overrides, in their order (paths in them are
+    // relative to the current directory, as they were for the first build).
+    if (manifest.contains("recipe") && manifest["recipe"].contains("overrides"))
+      for (const auto& o : manifest["recipe"]["overrides"]) {
+        argv.push_back("--set");
+        argv.push_back(o.get<std::string>());
+      }
     std::vector<char*> args;
     for (auto& s : argv) args.push_back(s.data());
     args.push_back(nullptr);
@@ -64,6 +72,9 @@ void rebuild(const std::string& recipe, const fs::path& dir, const attest::json&
 void run(const Args& a) {
   LoadedManifest m = load_manifest(a.manifest.empty() ? a.outdir : a.manifest);
   attest::VerifyContext ctx{a.outdir, m.json, m.path.string()};
+  // Inputs named relative to the recipe are found beside it; --inputs adds places.
+  if (!a.rebuild.empty()) ctx.input_dirs.push_back(fs::absolute(a.rebuild).parent_path());
+  for (const auto& d : a.inputs) ctx.input_dirs.push_back(d);
   attest::VerifyReport r = attest::run_verify(ctx, attest::default_verify_checks());
   print(r.findings);
   std::size_t problems = r.findings.size();
@@ -96,6 +107,10 @@ void run(const Args& a) {
   }
   std::string ran;
   for (const auto& c : r.ran) ran += (ran.empty() ? "" : ", ") + c;
+  for (const auto& c : r.skipped)
+    if (c == "snp" && attest::find(m.json, {"measurements", "snp"}))
+      std::cerr << "mkguest: verify: snp not re-derived: its firmware input was not found "
+                   "(give --inputs DIR, the recipe's directory, or --rebuild RECIPE)\n";
   if (!a.rebuild.empty()) ran += ", rebuild";
   if (problems) {
     std::cout << "FAILED: " << problems << " difference(s) (checks: " << ran << ")\n";
@@ -123,6 +138,9 @@ void register_verify(CLI::App& app) {
       ->check(CLI::ExistingDirectory);
   v->add_option("--manifest", a->manifest, "the manifest (default: OUTDIR/manifest.json)");
   v->add_option("--rebuild", a->rebuild, "rebuild RECIPE and compare every file byte for byte");
+  v->add_option("--inputs", a->inputs,
+                "a directory where inputs named in the manifest are found (the recipe's "
+                "directory; repeatable; --rebuild adds the recipe's)");
   v->add_flag("--keep", a->keep, "keep the rebuild's directory (for diffoscope)");
   v->callback([a] { run(*a); });
 }

@@ -24,5 +24,7 @@ void register_verify(CLI::App& app);
 void register_erofs(CLI::App& app);
 void register_measure_tdx(CLI::App& app);
 void register_verify_eventlog(CLI::App& app);
+void register_uki(CLI::App& app);
+void register_measure_pcr11(CLI::App& app);
 
 }  // namespace mkguest::cli

@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   cli::register_erofs(app);
   cli::register_measure_tdx(app);
   cli::register_verify_eventlog(app);
+  cli::register_uki(app);
+  cli::register_measure_pcr11(app);
 
   try {
     app.parse(argc, argv);

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# End-to-end boot test: builds a Debian 12 guest (cloud kernel, busybox initrd with veritysetup,
-# EROFS root with dm-verity) and boots it under QEMU/TCG + OVMF + swtpm: direct boot, UKI through
+# End-to-end boot test: `mkguest build` makes a Debian 12 guest from examples/debian-verity-uki
+# (cloud kernel, busybox initrd with veritysetup, EROFS root with dm-verity, a UKI on the 252
+# systemd-stub) and this boots it under QEMU/TCG + OVMF + swtpm: direct boot, UKI through
 # -kernel, UKI from an ESP disk, and a root with one flipped byte. Checks the verity mount, the
 # program run from the root, and the predicted PCRs against what the guest read.
-# Usage: tests/e2e/boot-e2e.sh [WORKDIR]   (env: MKGUEST_DEBIAN_CACHE, BOOT_TIMEOUT=180)
+# Usage: tests/e2e/boot-e2e.sh WORKDIR MKGUEST   (env: MKGUEST_DEBIAN_CACHE, BOOT_TIMEOUT=180)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
 work="${1:-$(mktemp -d)}"
+mkguest="${2:-$src/build/mkguest}"
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 timeout_s="${BOOT_TIMEOUT:-180}"
-for t in qemu-system-x86_64 swtpm mkfs.erofs veritysetup cpio depmod mkfs.vfat mcopy objcopy python3; do
+for t in qemu-system-x86_64 swtpm mkfs.vfat mcopy python3; do
   command -v "$t" >/dev/null || { echo "SKIP: $t missing (scripts/install-deps --test)"; exit 77; }
 done
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
@@ -26,58 +28,28 @@ check() { # name expected actual
   if [[ "$2" == "$3" ]]; then echo "ok   $1 $3"; else echo "FAIL $1: expected $2, guest read $3"; fail=1; fi
 }
 
-# --- EROFS root + dm-verity (hash tree appended after the data) ---
-rm -rf "$work/rootfs" "$work/initrd"
-mkdir -p "$work/rootfs/bin" "$work/rootfs/etc"
-cp "$BUSYBOX" "$work/rootfs/bin/busybox"
-echo "hello from the verity root" >"$work/rootfs/etc/hello"
-python3 -c "import sys; sys.stdout.buffer.write(b'MKGUEST-PAYLOAD-MARK' + bytes(range(256)) * 4096)" >"$work/rootfs/payload"
-find "$work/rootfs" -exec touch -h -d @0 {} +
-mkfs.erofs --quiet -T0 -U 6d6b6775-6573-7400-0000-000000000001 --all-root "$work/root.img" "$work/rootfs" >/dev/null
-data_size=$(stat -c %s "$work/root.img")
-veritysetup format "$work/root.img" "$work/root.img" --hash-offset="$data_size" \
-  --salt=6d6b677565737400000000000000000000000000000000000000000000000000 \
-  --uuid=6d6b6775-6573-7400-0000-000000000002 >"$work/verity.txt"
-roothash=$(sed -n 's/^Root hash:[[:space:]]*//p' "$work/verity.txt")
-payload_sum=$(sha256sum "$work/rootfs/payload" | cut -d' ' -f1)
-mark=$(grep -obUa MKGUEST-PAYLOAD-MARK "$work/root.img" | head -1 | cut -d: -f1)
-cp "$work/root.img" "$work/root-corrupt.img"
-printf '\x58' | dd of="$work/root-corrupt.img" bs=1 seek=$((mark + 4096 + 17)) conv=notrunc status=none
+# --- the guest, built by mkguest from examples/debian-verity-uki/recipe.yaml ---
+out="$work/out"
+"$mkguest" build "$src/examples/debian-verity-uki/recipe.yaml" -o "$out" >/dev/null
+cp "$out/cmdline" "$work/cmdline.txt"
+cp "$out/initrd" "$work/initrd.cpio"
+busybox_sum=$(sha256sum "$BUSYBOX" | cut -d' ' -f1)
+# One flipped byte in the middle of /bin/busybox's data inside the EROFS image.
+python3 - "$out/rootfs.img" "$BUSYBOX" "$work/root-corrupt.img" <<'PY'
+import sys
+img = bytearray(open(sys.argv[1], "rb").read())
+bb = open(sys.argv[2], "rb").read()
+probe = bb[len(bb) // 2:len(bb) // 2 + 64]
+at = img.find(probe)
+if at < 0 or img.find(probe, at + 1) >= 0:
+    sys.exit("corrupt: cannot place busybox's middle in the image exactly once")
+img[at + 17] ^= 0x01
+open(sys.argv[3], "wb").write(img)
+PY
 
-# --- initrd: busybox, the modules (depmod'ed subset), veritysetup + its DT_NEEDED libraries ---
-ir="$work/initrd"
-mkdir -p "$ir/bin" "$ir/usr/sbin" "$ir/lib/modules/$KVER"
-cp "$BUSYBOX" "$ir/bin/busybox"
-cp "$src/examples/debian-verity-uki/init" "$ir/init"
-for m in $(cd "$MODULES" && for n in virtio_pci virtio_blk dm-verity erofs; do
-  modprobe -d "${MODULES%/lib/modules/*}" -S "$KVER" --show-depends "$n" | awk '/^insmod/ {print $2}'; done | sort -u); do
-  rel="${m#"$MODULES"/}"
-  mkdir -p "$ir/lib/modules/$KVER/$(dirname "$rel")"
-  cp "$m" "$ir/lib/modules/$KVER/$rel"
-done
-cp "$MODULES"/modules.{order,builtin,builtin.modinfo} "$ir/lib/modules/$KVER/"
-depmod -b "$ir" "$KVER"
-vs=$(command -v veritysetup)
-cp "$vs" "$ir/usr/sbin/veritysetup"
-for lib in $(ldd "$vs" | grep -o '/[^ ]*'); do
-  mkdir -p "$ir$(dirname "$lib")"
-  cp -L "$lib" "$ir$lib"
-done
-find "$ir" -exec touch -h -d @0 {} +
-(cd "$ir" && find . | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet) >"$work/initrd.cpio"
-
-# --- UKI on Debian's systemd-stub (objcopy, PE TimeDateStamp/CheckSum zeroed) ---
-printf 'console=ttyS0 panic=-1 mkguest.roothash=%s mkguest.hashoffset=%s' "$roothash" "$data_size" >"$work/cmdline.txt"
-printf 'ID=debian\nVERSION_ID=12\nPRETTY_NAME="mkguest debian-verity-uki"\n' >"$work/osrel.txt"
-rm -f "$work/uki.efi"
-objcopy --add-section .osrel="$work/osrel.txt" --change-section-vma .osrel=0x20000 \
-  --add-section .cmdline="$work/cmdline.txt" --change-section-vma .cmdline=0x30000 \
-  --add-section .linux="$VMLINUZ" --change-section-vma .linux=0x2000000 \
-  --add-section .initrd="$work/initrd.cpio" --change-section-vma .initrd=0x3000000 \
-  "$STUB" "$work/uki.efi"
-peoff=$(od -An -tu4 -j60 -N4 "$work/uki.efi" | tr -d ' ')
-printf '\0\0\0\0' | dd of="$work/uki.efi" bs=1 seek=$((peoff + 8)) conv=notrunc status=none
-printf '\0\0\0\0' | dd of="$work/uki.efi" bs=1 seek=$((peoff + 88)) conv=notrunc status=none
+# --- the UKI mkguest built on Debian's systemd-stub 252 (outputs.uki), on an ESP too ---
+cp "$src/examples/debian-verity-uki/os-release" "$work/osrel.txt"
+cp "$out/uki.efi" "$work/uki.efi"
 rm -f "$work/esp.img"
 truncate -s 64M "$work/esp.img"
 mkfs.vfat -F 32 -n ESP -i 6d6b6775 "$work/esp.img" >/dev/null
@@ -108,13 +80,13 @@ boot() {
   grep -q '^@@DONE' "$work/$name.out" || { echo "FAIL $name: no @@DONE (see $d/console.txt)"; tail -20 "$d/console.txt"; fail=1; }
 }
 pcr() { sed -n "s/^@@PCR sha256 $2 //p" "$work/$1.out"; }
-rootdrive=(-drive if=none,id=root,format=raw,readonly=on,file="$work/root.img" -device virtio-blk-pci,drive=root)
+rootdrive=(-drive if=none,id=root,format=raw,readonly=on,file="$out/rootfs.img" -device virtio-blk-pci,drive=root)
 
 # A: direct boot. OVMF appends " initrd=initrd" to the cmdline the kernel stub measures in PCR 9.
-boot direct -kernel "$VMLINUZ" -initrd "$work/initrd.cpio" -append "$(cat "$work/cmdline.txt")" "${rootdrive[@]}"
+boot direct -kernel "$out/kernel" -initrd "$out/initrd" -append "$(cat "$work/cmdline.txt")" "${rootdrive[@]}"
 printf '%s initrd=initrd' "$(cat "$work/cmdline.txt")" >"$work/cmdline-direct.txt"
 check "direct verity root" "root VERITY /dev/mapper/root erofs" "$(sed -n 's/^@@ROOT //p' "$work/direct.out")"
-check "direct program" "hello from the verity root $payload_sum" "$(sed -n 's/^@@RUN //p' "$work/direct.out")"
+check "direct program" "hello from the verity root $busybox_sum" "$(sed -n 's/^@@RUN //p' "$work/direct.out")"
 check "direct PCR 9" "$(python3 "$here/pcr.py" pcr9 "$work/cmdline-direct.txt" "$work/initrd.cpio")" "$(pcr direct 9)"
 check "direct PCR 11" "$(python3 "$here/pcr.py" zero)" "$(pcr direct 11)"
 
@@ -138,7 +110,7 @@ for b in uki-kernel uki-esp; do
       -device virtio-blk-pci,drive=esp,bootindex=0
   fi
   check "$b verity root" "root VERITY /dev/mapper/root erofs" "$(sed -n 's/^@@ROOT //p' "$work/$b.out")"
-  check "$b program" "hello from the verity root $payload_sum" "$(sed -n 's/^@@RUN //p' "$work/$b.out")"
+  check "$b program" "hello from the verity root $busybox_sum" "$(sed -n 's/^@@RUN //p' "$work/$b.out")"
   check "$b PCR 4" "$(python3 "$here/pcr.py" "pcr4-${b#uki-}" "$work/uki.efi" "$VMLINUZ")" "$(pcr "$b" 4)"
   check "$b PCR 11" "$pcr11" "$(pcr "$b" 11)"
   check "$b PCR 9" "$(python3 "$here/pcr.py" pcr9 "$work/cmdline.txt" "$work/initrd.cpio")" "$(pcr "$b" 9)"
@@ -146,7 +118,7 @@ for b in uki-kernel uki-esp; do
 done
 
 # Corrupted root: one flipped byte inside the payload must surface as a verity error.
-boot corrupt -kernel "$VMLINUZ" -initrd "$work/initrd.cpio" -append "$(cat "$work/cmdline.txt")" \
+boot corrupt -kernel "$out/kernel" -initrd "$out/initrd" -append "$(cat "$work/cmdline.txt")" \
   -drive if=none,id=root,format=raw,readonly=on,file="$work/root-corrupt.img" -device virtio-blk-pci,drive=root
 if grep -q '^@@VERITY-ERROR' "$work/corrupt.out" && ! grep -q '^@@RUN' "$work/corrupt.out"; then
   echo "ok   corrupt root reported: $(grep -m1 '^@@VERITY-ERROR' "$work/corrupt.out")"

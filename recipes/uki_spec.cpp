@@ -1,0 +1,55 @@
+// The `outputs.uki` section: a unified kernel image on a systemd-stub
+// (recipes/README.md "## outputs", docs/uki.md).
+#include "recipes/checker.h"
+
+namespace mkguest::recipe {
+
+UkiSpec read_uki(const Checker& c, const Node& n) {
+  UkiSpec u;
+  u.present = true;
+  u.mark = n.mark;
+  MapView m(c, n, "uki");
+  u.stub = c.path(m.req("stub"), "stub");
+  if (const Node* v = m.opt("os_release")) u.os_release = c.path(*v, "os_release");
+  if (const Node* v = m.opt("uname")) {
+    u.uname = v->is_null() ? "" : c.string(*v, "uname");
+    if (u.uname.find_first_of(" \t\n") != std::string::npos)
+      c.fail(v->mark, "'uname' must be one word (a kernel release such as 6.1.0-28-amd64)");
+  }
+  if (const Node* v = m.opt("sbat")) {
+    for (const auto& item : c.list(*v, "sbat")) {
+      std::string text = c.string(item, "sbat");
+      if (text.rfind("sbat,", 0) != 0)
+        c.fail(item.mark, "an 'sbat' text must start with the \"sbat,1,SBAT Version,...\" line");
+      u.sbat.push_back(text);
+    }
+  }
+  if (const Node* v = m.opt("splash")) u.splash = c.path(*v, "splash");
+  if (const Node* v = m.opt("devicetree")) u.devicetree = c.path(*v, "devicetree");
+  if (const Node* v = m.opt("sections")) {
+    for (const auto& item : c.list(*v, "sections")) {
+      MapView sm(c, item, "sections");
+      const Node& name_node = sm.req("name");
+      std::string name = c.string(name_node, "name");
+      bool ok = !name.empty() && name.size() <= 8;
+      for (char ch : name) ok = ok && ch > 0x20 && ch < 0x7f;
+      if (!ok) c.fail(name_node.mark, "a section name is 1 to 8 printable ASCII characters");
+      for (const char* own : {".osrel", ".cmdline", ".dtb", ".uname", ".splash", ".pcrpkey",
+                              ".linux", ".initrd", ".sbat", ".pcrsig"})
+        if (name == own)
+          c.fail(name_node.mark, "section '" + name + "' is written by mkguest itself");
+      u.sections.emplace_back(name, c.path(sm.req("src"), "src"));
+      sm.done();
+    }
+  }
+  if (const Node* v = m.opt("grow_headers")) u.grow_headers = c.boolean(*v, "grow_headers");
+  if (const Node* v = m.opt("file")) {
+    u.file = c.string(*v, "file");
+    if (u.file.empty() || u.file.find('/') != std::string::npos || u.file[0] == '.')
+      c.fail(v->mark, "'file' is a plain file name in the output directory");
+  }
+  m.done();
+  return u;
+}
+
+}  // namespace mkguest::recipe
