@@ -62,22 +62,15 @@ unsigned file_type(FsType t) {
   return 0;
 }
 
-void stream_host_file(archive* a, const FsEntry& e) {
-  int fd = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw file_error(e.content.host_path.string(), std::strerror(errno));
+void stream_content(archive* a, const FsEntry& e) {
+  ContentReader reader(e.content, e.path);
   std::vector<std::uint8_t> buf(1 << 20);
-  std::uint64_t left = e.content.size;
-  while (left > 0) {
-    ssize_t n = ::read(fd, buf.data(), std::min<std::uint64_t>(left, buf.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      throw file_error(e.content.host_path.string(), "file changed while being read");
-    }
-    check(a, static_cast<int>(archive_write_data(a, buf.data(), static_cast<size_t>(n))), "data");
-    left -= static_cast<std::uint64_t>(n);
+  for (std::uint64_t off = 0; off < e.content.size; off += buf.size()) {
+    std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), e.content.size - off));
+    reader.read(off, std::span<std::uint8_t>(buf.data(), n));
+    check(a, static_cast<int>(archive_write_data(a, buf.data(), n)), "data");
   }
-  ::close(fd);
 }
 
 }  // namespace
@@ -165,14 +158,7 @@ CpioStats write_cpio(const FsTree& tree, std::int64_t mtime, ByteSink& out) {
     archive_entry_free(ae);
     check(w.a, rc, "header of '" + path + "'");
     if (carries_data && size > 0) {
-      if (data_entry.content.memory) {
-        check(w.a,
-              static_cast<int>(archive_write_data(w.a, data_entry.content.memory->data(),
-                                                  data_entry.content.memory->size())),
-              "data");
-      } else {
-        stream_host_file(w.a, data_entry);
-      }
+      stream_content(w.a, data_entry);
     }
     ++stats.entries;
   }

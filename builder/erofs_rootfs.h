@@ -12,6 +12,7 @@
 #include "builder/erofs_writer.h"
 #include "builder/fs_load.h"
 #include "builder/fs_tree.h"
+#include "recipes/recipe.h"
 
 namespace mkguest {
 
@@ -20,11 +21,18 @@ struct RootfsSource {
   // contents, link targets and permission bits, owned by root:root; an
   // archive contributes its headers (owners, modes, devices, xattrs).
   std::vector<std::filesystem::path> layers;
+  // `rootfs.files`: applied in order on top of the layers. Each replaces what
+  // is at its path (a directory overlay over a directory keeps its contents;
+  // hard links to a replaced file keep the old file).
+  std::vector<recipe::RootfsFile> files;
   ArchiveLimits limits;
-  std::int64_t source_date = 0;  // mtime given to directory entries
+  std::int64_t source_date = 0;  // mtime given to directory and overlay entries
 };
 
 FsTree load_rootfs_source(const RootfsSource& src);
+
+// Applies one overlay entry to `tree` (see RootfsSource::files).
+void apply_rootfs_file(FsTree& tree, const recipe::RootfsFile& f, std::int64_t mtime);
 
 // A digest of the tree's paths, types, modes, owners, devices, link targets,
 // xattrs and sizes: the default UUID seed (cheap; contents are not read).

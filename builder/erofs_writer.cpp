@@ -40,46 +40,6 @@ using namespace erofs;
 
 namespace {
 
-// Reads a regular file's bytes, from memory or from the host file.
-class ContentReader {
- public:
-  explicit ContentReader(const FsEntry& e) : e_(e) {
-    if (!e.content.memory) {
-      fd_ = ::open(e.content.host_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd_ < 0) throw file_error(e.content.host_path.string(), std::strerror(errno));
-    } else if (e.content.memory->size() != e.content.size) {
-      throw InternalError("erofs: content size mismatch for '" + e.path + "'");
-    }
-  }
-  ~ContentReader() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ContentReader(const ContentReader&) = delete;
-  ContentReader& operator=(const ContentReader&) = delete;
-
-  // Fills `out` with the bytes at [off, off + out.size()), which must lie
-  // within the declared size; a host file that changed is an error.
-  void read(std::uint64_t off, std::span<std::uint8_t> out) {
-    if (e_.content.memory) {
-      std::memcpy(out.data(), e_.content.memory->data() + off, out.size());
-      return;
-    }
-    std::size_t done = 0;
-    while (done < out.size()) {
-      ssize_t r =
-          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(off + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) throw file_error(e_.content.host_path.string(), std::strerror(errno));
-      if (r == 0) throw file_error(e_.content.host_path.string(), "file shrank while being read");
-      done += static_cast<std::size_t>(r);
-    }
-  }
-
- private:
-  const FsEntry& e_;
-  int fd_ = -1;
-};
-
 void put_inode(std::uint8_t* p, const Node& n) {
   const FsEntry& e = *n.entry;
   std::uint16_t format =
@@ -118,13 +78,51 @@ ErofsStats write_erofs(const FsTree& tree, const ErofsOptions& opt, ByteSink& ou
   stats.inodes = plan.nodes.size();
   stats.blocks = plan.blocks;
 
-  Bytes meta(plan.data_start * kBlockSize, 0);
+  // The metadata area (superblock, inodes, inline xattrs and tails) goes out
+  // through a window of a few MiB: nodes lie in increasing position order,
+  // so everything before a node's block is final once the node is reached.
+  // Inline tails alone can be a large share of a tree with many small files.
+  const std::uint64_t meta_bytes = plan.data_start * kBlockSize;
+  constexpr std::uint64_t kWindow = std::uint64_t{4} << 20;
+  Bytes win(kBlockSize, 0);  // bytes [win_start, win_start + win.size())
+  std::uint64_t win_start = 0;
+  std::uint8_t* sb = win.data() + kSuperOffset;
+  store_le32(sb + kSbMagic, kMagic);
+  store_le32(sb + kSbFeatureCompat, kCompatSbChksum | kCompatMtime);
+  sb[kSbBlkszBits] = kBlockBits;
+  store_le16(sb + kSbRootNid, static_cast<std::uint16_t>(plan.nodes[0].nid()));
+  store_le64(sb + kSbInos, plan.nodes.size());
+  store_le64(sb + kSbBuildTime,
+             static_cast<std::uint64_t>(std::max<std::int64_t>(0, opt.build_time)));
+  store_le32(sb + kSbBlocks, static_cast<std::uint32_t>(plan.blocks));
+  std::copy(opt.uuid.begin(), opt.uuid.end(), sb + kSbUuid);
+  // Writes [win_start, limit) (a block boundary); block 0 gets its checksum
+  // first (it covers the inodes that share the superblock's block).
+  auto flush_to = [&](std::uint64_t limit) {
+    std::size_t len = static_cast<std::size_t>(limit - win_start);
+    if (win.size() < len) win.resize(len, 0);
+    if (win_start == 0) {
+      std::uint8_t* s = win.data() + kSuperOffset;
+      std::uint32_t crc =
+          crc32c(0xffffffffu, std::span<const std::uint8_t>(s, kBlockSize - kSuperOffset));
+      store_le32(s + kSbChecksum, crc);
+    }
+    out.write(std::span<const std::uint8_t>(win.data(), len));
+    win.erase(win.begin(), win.begin() + static_cast<std::ptrdiff_t>(len));
+    win_start = limit;
+  };
   for (const Node& n : plan.nodes) {
-    std::uint8_t* p = meta.data() + n.pos;
+    std::size_t tail = n.tail_size();
+    std::size_t record = n.inode_size() + n.xattr_body.size() + tail;
+    std::uint64_t block = n.pos / kBlockSize * kBlockSize;
+    if (n.pos + record - win_start > kWindow && block > win_start) flush_to(block);
+    if (win.size() < n.pos + record - win_start) {
+      win.resize(static_cast<std::size_t>(n.pos + record - win_start), 0);
+    }
+    std::uint8_t* p = win.data() + (n.pos - win_start);
     put_inode(p, n);
     std::copy(n.xattr_body.begin(), n.xattr_body.end(), p + n.inode_size());
     stats.extended_inodes += n.extended;
-    std::size_t tail = n.tail_size();
     if (tail == 0) continue;
     stats.inline_tails++;
     std::span<std::uint8_t> dst(p + n.inode_size() + n.xattr_body.size(), tail);
@@ -135,24 +133,10 @@ ErofsStats write_erofs(const FsTree& tree, const ErofsOptions& opt, ByteSink& ou
     } else if (e.type == FsType::kSymlink) {
       std::copy(e.link_target.begin(), e.link_target.end(), dst.begin());
     } else {
-      ContentReader(e).read(n.size - tail, dst);
+      ContentReader(e.content, e.path).read(n.size - tail, dst);
     }
   }
-
-  std::uint8_t* sb = meta.data() + kSuperOffset;
-  store_le32(sb + kSbMagic, kMagic);
-  store_le32(sb + kSbFeatureCompat, kCompatSbChksum | kCompatMtime);
-  sb[kSbBlkszBits] = kBlockBits;
-  store_le16(sb + kSbRootNid, static_cast<std::uint16_t>(plan.nodes[0].nid()));
-  store_le64(sb + kSbInos, plan.nodes.size());
-  store_le64(sb + kSbBuildTime,
-             static_cast<std::uint64_t>(std::max<std::int64_t>(0, opt.build_time)));
-  store_le32(sb + kSbBlocks, static_cast<std::uint32_t>(plan.blocks));
-  std::copy(opt.uuid.begin(), opt.uuid.end(), sb + kSbUuid);
-  std::uint32_t crc =
-      crc32c(0xffffffffu, std::span<const std::uint8_t>(sb, kBlockSize - kSuperOffset));
-  store_le32(sb + kSbChecksum, crc);
-  out.write(meta);
+  flush_to(meta_bytes);
 
   // Data blocks, in the order the plan assigned them.
   Bytes buf(std::size_t{1} << 20);
@@ -171,7 +155,7 @@ ErofsStats write_erofs(const FsTree& tree, const ErofsOptions& opt, ByteSink& ou
       std::copy(e.link_target.begin(), e.link_target.end(), blk.begin());
       out.write(blk);
     } else {
-      ContentReader reader(e);
+      ContentReader reader(e.content, e.path);
       for (std::uint64_t off = 0; off < total; off += buf.size()) {
         std::size_t len =
             static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), total - off));

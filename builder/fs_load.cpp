@@ -111,6 +111,9 @@ namespace {
 void read_entries(ArchiveReader& r, const std::string& display, const std::string& dst,
                   const ArchiveLimits& limits, const std::function<void(FsEntry&&)>& fn) {
   std::uint64_t count = 0, total = 0;
+  std::shared_ptr<SpillFile> spill;
+  if (!limits.spill_dir.empty()) spill = std::make_shared<SpillFile>(limits.spill_dir);
+  std::vector<std::uint8_t> buf(1 << 18);
   archive_entry* ae = nullptr;
   for (;;) {
     int rc = archive_read_next_header(r.a, &ae);
@@ -192,24 +195,35 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
                                       std::to_string(limits.max_file_size) + " bytes per file, " +
                                       std::to_string(limits.max_total_size) + " in all)");
       }
-      auto data = std::make_shared<Bytes>();
-      data->reserve(static_cast<std::size_t>(declared));
-      std::uint8_t buf[1 << 16];
+      std::shared_ptr<Bytes> data;
+      if (spill) {
+        e.content.spill = spill;
+        e.content.spill_offset = spill->size();
+      } else {
+        data = std::make_shared<Bytes>();
+        data->reserve(static_cast<std::size_t>(declared));
+      }
+      std::uint64_t size = 0;
       for (;;) {
-        la_ssize_t n = archive_read_data(r.a, buf, sizeof buf);
+        la_ssize_t n = archive_read_data(r.a, buf.data(), buf.size());
         if (n < 0) {
           throw file_error(display, "entry '" + name + "': " + la_error(r.a));
         }
         if (n == 0) break;
         total += static_cast<std::uint64_t>(n);
-        if (data->size() + static_cast<std::size_t>(n) > limits.max_file_size ||
-            total > limits.max_total_size) {
+        size += static_cast<std::uint64_t>(n);
+        if (size > limits.max_file_size || total > limits.max_total_size) {
           throw file_error(display, "entry '" + name + "': contents exceed the size limit");
         }
-        data->insert(data->end(), buf, buf + n);
+        std::span<const std::uint8_t> chunk(buf.data(), static_cast<std::size_t>(n));
+        if (spill) {
+          spill->append(chunk);
+        } else {
+          data->insert(data->end(), chunk.begin(), chunk.end());
+        }
       }
-      e.content.size = data->size();
-      e.content.memory = std::move(data);
+      e.content.size = size;
+      if (data) e.content.memory = std::move(data);
     }
     fn(std::move(e));
   }

@@ -33,7 +33,11 @@ void load_host_tree(FsTree& tree, const std::filesystem::path& src, const std::s
 struct ArchiveLimits {
   std::uint64_t max_entries = 1'000'000;
   std::uint64_t max_file_size = 8ull << 30;   // one entry
-  std::uint64_t max_total_size = 4ull << 30;  // all contents held in memory
+  std::uint64_t max_total_size = 4ull << 30;  // all contents of one archive
+  // Where file contents go while the archive is read: empty keeps them in
+  // memory (small archives, fuzzing); a directory gets an unlinked scratch
+  // file (builder/spill_file.h), so memory stays bounded by the metadata.
+  std::filesystem::path spill_dir;
 };
 
 // Calls `fn` for each entry of the archive in archive order, with the path

@@ -1,8 +1,55 @@
 #include "builder/fs_tree.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "base/error.h"
 
 namespace mkguest {
+
+ContentReader::ContentReader(const FsContent& c, const std::string& path) : c_(c) {
+  if (c.memory) {
+    if (c.memory->size() != c.size) {
+      throw InternalError("content size mismatch for '" + path + "'");
+    }
+  } else if (c.spill) {
+    if (c.spill_offset > c.spill->size() || c.size > c.spill->size() - c.spill_offset) {
+      throw InternalError("content of '" + path + "' lies outside its scratch file");
+    }
+  } else {
+    fd_ = ::open(c.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw file_error(c.host_path.string(), std::strerror(errno));
+  }
+}
+
+ContentReader::~ContentReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ContentReader::read(std::uint64_t off, std::span<std::uint8_t> out) {
+  if (off > c_.size || out.size() > c_.size - off) {
+    throw InternalError("content read past the file's size");
+  }
+  if (c_.memory) {
+    std::memcpy(out.data(), c_.memory->data() + off, out.size());
+    return;
+  }
+  if (c_.spill) {
+    c_.spill->read(c_.spill_offset + off, out);
+    return;
+  }
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t r = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(off + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw file_error(c_.host_path.string(), std::strerror(errno));
+    if (r == 0) throw file_error(c_.host_path.string(), "file shrank while being read");
+    done += static_cast<std::size_t>(r);
+  }
+}
 
 const char* fs_type_name(FsType t) {
   switch (t) {

@@ -10,11 +10,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "base/digest.h"
 #include "base/fs_path.h"
+#include "builder/spill_file.h"
 
 namespace mkguest {
 
@@ -22,11 +24,30 @@ enum class FsType { kFile, kDir, kSymlink, kHardlink, kCharDev, kBlockDev, kFifo
 
 const char* fs_type_name(FsType t);
 
-// Where a regular file's bytes come from. Exactly one of the members is set.
+// Where a regular file's bytes come from. Exactly one of memory, spill and
+// host_path is set.
 struct FsContent {
-  std::shared_ptr<const Bytes> memory;  // bytes held in memory
-  std::filesystem::path host_path;      // read at write time (streamed)
+  std::shared_ptr<const Bytes> memory;     // bytes held in memory
+  std::shared_ptr<const SpillFile> spill;  // bytes at spill_offset in a scratch file
+  std::uint64_t spill_offset = 0;
+  std::filesystem::path host_path;  // read at write time (streamed)
   std::uint64_t size = 0;
+};
+
+// Reads a regular file's bytes wherever they are. A host file that shrank
+// since it was listed is an error.
+class ContentReader {
+ public:
+  explicit ContentReader(const FsContent& c, const std::string& path);
+  ~ContentReader();
+  ContentReader(const ContentReader&) = delete;
+  ContentReader& operator=(const ContentReader&) = delete;
+  // Fills `out` with the bytes at [off, off + out.size()), within c.size.
+  void read(std::uint64_t off, std::span<std::uint8_t> out);
+
+ private:
+  const FsContent& c_;
+  int fd_ = -1;
 };
 
 struct FsEntry {

@@ -61,12 +61,20 @@ void stage_rootfs(BuildContext& ctx) {
     // set), then handled like a raw image.
     RootfsSource src;
     src.source_date = ctx.recipe.source_date_epoch;
+    src.limits.spill_dir = ctx.staging;  // archive contents on disk, not in memory
     for (const auto& l : rs.layers) {
       src.layers.push_back(l.resolved);
       std::error_code ec;
       if (std::filesystem::is_regular_file(l.resolved, ec)) {
         verity::FileSource f(l.resolved);
         ctx.manifest.add_input("rootfs-layer", l.display, f.size(), stream_sha256(f));
+      }
+    }
+    src.files = rs.files;
+    for (const auto& f : rs.files) {
+      if (f.kind == recipe::RootfsFile::Kind::kFile) {
+        verity::FileSource fsrc(f.src.resolved);
+        ctx.manifest.add_input("rootfs-file", f.src.display, fsrc.size(), stream_sha256(fsrc));
       }
     }
     std::filesystem::path image = ctx.staging / ".rootfs.erofs";

@@ -30,16 +30,20 @@ FileSink::~FileSink() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void FileSink::flush() {
+void FileSink::write_all(std::span<const std::uint8_t> data) {
   std::size_t done = 0;
-  while (done < buf_.size()) {
-    ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+  while (done < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw InternalError(path_.string() + ": cannot write: " + std::strerror(errno));
     }
     done += static_cast<std::size_t>(n);
   }
+}
+
+void FileSink::flush() {
+  write_all(buf_);
   buf_.clear();
 }
 
@@ -47,8 +51,7 @@ void FileSink::write(std::span<const std::uint8_t> data) {
   size_ += data.size();
   if (buf_.size() + data.size() > kChunk) flush();
   if (data.size() >= kChunk) {
-    buf_.assign(data.begin(), data.end());
-    flush();
+    write_all(data);  // large writes go straight out, without a copy
     return;
   }
   buf_.insert(buf_.end(), data.begin(), data.end());

@@ -40,6 +40,7 @@ class FileSink : public ByteSink {
 
  private:
   void flush();
+  void write_all(std::span<const std::uint8_t> data);
   std::filesystem::path path_;
   int fd_ = -1;
   std::vector<std::uint8_t> buf_;

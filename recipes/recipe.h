@@ -127,12 +127,25 @@ struct VeritySpec {
   Mark mark;
 };
 
+// `rootfs.files`: one overlay entry, applied on top of `source` (erofs).
+struct RootfsFile {
+  enum class Kind { kFile, kTree, kDirectory, kSymlink };
+  Kind kind = Kind::kFile;
+  PathRef src;                        // kFile: a host file; kTree: a host directory
+  std::string dst;                    // canonical path in the image
+  std::optional<std::uint32_t> mode;  // default: file 0755/0644 by the exec bit, dir 0755
+  Owner owner;
+  std::string target;  // kSymlink
+  Mark mark;
+};
+
 // `rootfs`: the root filesystem image (format/source), and its verity tree.
 struct RootfsSpec {
   bool present = false;
   std::string format;  // "raw": an image the user made, used as it is; "erofs": written here
   PathRef source;      // raw: the image; erofs: the first (lowest) layer
-  std::vector<PathRef> layers;  // erofs: directories or tars, lowest first (OCI whiteouts)
+  std::vector<PathRef> layers;    // erofs: directories or tars, lowest first (OCI whiteouts)
+  std::vector<RootfsFile> files;  // erofs: overlays on top of the layers, in order
   VeritySpec verity;
   Mark mark;
 };

@@ -2,6 +2,7 @@
 // (recipes/README.md "## rootfs"). The verity keys are validated here against
 // what veritysetup and the kernel accept (spec verity-rootfs.md §1-2).
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "base/digest.h"
@@ -109,6 +110,55 @@ VeritySpec read_verity(const Checker& c, const Node& n) {
   return v;
 }
 
+// One `rootfs.files` item: {dst, src, mode, uid, gid} (a file, or a directory
+// tree when src is one), {dst, type: directory, mode, uid, gid} or
+// {dst, type: symlink, target, uid, gid}.
+RootfsFile read_rootfs_file(const Checker& c, const Node& n) {
+  MapView m(c, n, "files");
+  RootfsFile f;
+  f.mark = n.mark;
+  f.dst = c.image_path(m.req("dst"), "dst", /*allow_root=*/true);
+  std::string type = "file";
+  if (const Node* x = m.opt("type")) type = c.choice(*x, "type", {"file", "directory", "symlink"});
+  const Node* src = m.opt("src");
+  const Node* target = m.opt("target");
+  if (type == "file") {
+    if (!src) c.fail(n.mark, "missing key 'src' (a host file or directory) in 'files'");
+    fs::path p(src->scalar);
+    fs::path resolved = (p.is_absolute() ? p : src->base_dir / p).lexically_normal();
+    std::error_code ec;
+    bool dir = fs::is_directory(resolved, ec);
+    f.kind = dir ? RootfsFile::Kind::kTree : RootfsFile::Kind::kFile;
+    f.src = c.path(*src, "src", dir);
+    if (f.dst.empty() && !dir) c.fail(m.req("dst").mark, "'dst' must name a path below '/'");
+  } else {
+    if (src) c.fail(src->mark, "conflicting options: 'src' is for files (type: file)");
+    f.kind = type == "directory" ? RootfsFile::Kind::kDirectory : RootfsFile::Kind::kSymlink;
+    if (f.dst.empty() && f.kind == RootfsFile::Kind::kSymlink) {
+      c.fail(m.req("dst").mark, "'dst' must name a path below '/'");
+    }
+  }
+  if (type == "symlink") {
+    if (!target) c.fail(n.mark, "missing key 'target' in a symlink of 'files'");
+    f.target = c.string(*target, "target");
+    if (f.target.empty()) c.fail(target->mark, "'target' must not be empty");
+  } else if (target) {
+    c.fail(target->mark, "conflicting options: 'target' is for 'type: symlink'");
+  }
+  if (const Node* x = m.opt("mode")) {
+    if (f.kind == RootfsFile::Kind::kSymlink || f.kind == RootfsFile::Kind::kTree) {
+      c.fail(x->mark,
+             "conflicting options: 'mode' is for files and directories (trees keep "
+             "their modes, symlinks are 0777)");
+    }
+    f.mode = c.mode(*x, "mode");
+  }
+  if (const Node* x = m.opt("uid")) f.owner.uid = c.u32(*x, "uid");
+  if (const Node* x = m.opt("gid")) f.owner.gid = c.u32(*x, "gid");
+  m.done();
+  return f;
+}
+
 }  // namespace
 
 RootfsSpec read_rootfs(const Checker& c, const Node& n) {
@@ -135,6 +185,22 @@ RootfsSpec read_rootfs(const Checker& c, const Node& n) {
     r.source = r.layers.front();
   } else {
     r.source = c.path(src, "source");
+  }
+  if (const Node* v = m.opt("files")) {
+    if (r.format != "erofs") {
+      c.fail(v->mark,
+             "conflicting options: 'files' needs 'format: erofs' (a raw image is used "
+             "as it is)");
+    }
+    std::map<std::string, Mark> seen;
+    for (const auto& item : c.list(*v, "files")) {
+      r.files.push_back(read_rootfs_file(c, item));
+      auto [it, fresh] = seen.emplace(r.files.back().dst, item.mark);
+      if (!fresh) {
+        c.fail(item.mark, "'/" + r.files.back().dst + "' is already declared at " +
+                              it->second.file + ":" + it->second.place());
+      }
+    }
   }
   if (const Node* v = m.opt("verity")) r.verity = read_verity(c, *v);
   m.done();

@@ -45,3 +45,7 @@ TEST_CASE("examples/debian-verity-uki builds reproducibly from Debian's packages
   }
   build_twice("examples/debian-verity-uki/recipe.yaml");
 }
+
+TEST_CASE("examples/rootfs-erofs builds reproducibly", "[examples]") {
+  build_twice("examples/rootfs-erofs/recipe.yaml");
+}

@@ -44,13 +44,16 @@ void run_erofs(const ErofsArgs& a) {
     opt.build_time = v;
   }
   src.source_date = opt.build_time;
+  fs::path out(a.output);
+  // Archive contents wait in an unlinked scratch file beside the output (a
+  // disk the image goes to anyway; /tmp may be memory-backed).
+  src.limits.spill_dir = fs::absolute(out).parent_path();
   FsTree tree = load_rootfs_source(src);
   if (!a.uuid.empty()) {
     if (!parse_uuid(a.uuid, &opt.uuid)) throw UsageError("--uuid: malformed UUID '" + a.uuid + "'");
   } else {
     opt.uuid = erofs_uuid_from_seed(a.seed.empty() ? tree_seed(tree) : a.seed);
   }
-  fs::path out(a.output);
   fs::path tmp = out.parent_path() /
                  ("." + out.filename().string() + ".mkguest-" + std::to_string(::getpid()));
   ErofsStats stats;

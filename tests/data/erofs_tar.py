@@ -6,6 +6,9 @@
         multi-block and inline-tail files, a directory over one block) with
         its entries in the given order (parents always before children)
   erofs_tar.py layers DIR                     three OCI layers with whiteouts
+  erofs_tar.py shuffle IN.tar OUT.tar SEED    IN's entries in a seeded random
+        order (hard links after their targets) as a pax tar; if no entry has
+        security.capability, usr/bin/ping (or the first setuid file) gets one
   erofs_tar.py list TAR... [--epoch N]        the tree the tars describe once
         applied as OCI layers, one canonical line per path:
         path|type|mode|uid|gid|mtime|size|sha256|target|dev|xattrs
@@ -96,6 +99,22 @@ def make(out, order):
             add(tf, *x)
 
 
+def shuffle(src, out, seed):
+    import random
+    with tarfile.open(src) as tf:
+        members = [(m, tf.extractfile(m).read() if m.isreg() else None) for m in tf]
+    if not any("SCHILY.xattr.security.capability" in m.pax_headers for m, _ in members):
+        regs = [m for m, _ in members if m.isreg()]
+        pick = [m for m in regs if canon(m.name) == "usr/bin/ping"] or \
+            [m for m in regs if m.mode & 0o4000] or regs[:1]
+        pick[0].pax_headers["SCHILY.xattr.security.capability"] = CAP.decode("latin-1")
+    random.Random(seed).shuffle(members)
+    members.sort(key=lambda x: x[0].islnk())  # stable: hard links last
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tf:
+        for m, data in members:
+            tf.addfile(m, io.BytesIO(data) if data is not None else None)
+
+
 def layers(d):
     with tarfile.open(d + "/l1.tar", "w", format=tarfile.PAX_FORMAT) as tf:
         add(tf, "dir", ".", 0o755, 0, 0, 1, None, {})
@@ -165,6 +184,8 @@ def listing(tars, epoch):
 if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "shuffle":
+        shuffle(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "layers":
         layers(sys.argv[2])
     else:
