@@ -1,9 +1,14 @@
 #include "builder/uki_stage.h"
 
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <memory>
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/pe_sign.h"
 #include "builder/uki_sections.h"
 #include "builder/uki_writer.h"
 #include "firmware/pe_hash.h"
@@ -23,6 +28,48 @@ std::vector<std::string> operator+(std::vector<std::string> a, const std::vector
 void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& ref,
                std::span<const std::uint8_t> data) {
   ctx.manifest.add_input(role, ref.display, data.size(), digest(HashAlg::kSha256, data));
+}
+
+// Wipes secret bytes when it goes out of scope.
+struct Wipe {
+  void* p;
+  std::size_t n;
+  ~Wipe() {
+    if (p && n) OPENSSL_cleanse(p, n);
+  }
+};
+
+// The UKI signed for Secure Boot with the recipe's key; the signing time is
+// the source date, so the bytes are reproducible.
+Bytes sign_uki(BuildContext& ctx, std::span<const std::uint8_t> image, const recipe::UkiSpec& u) {
+  const auto& sb = u.secureboot;
+  std::string secret;
+  if (!sb.pin_env.empty()) {
+    const char* v = std::getenv(sb.pin_env.c_str());
+    if (!v)
+      throw InputError(u.mark.file, u.mark.place(),
+                       "secureboot.pin_env: environment variable " + sb.pin_env + " is not set");
+    secret = v;
+  }
+  Wipe wipe_secret{secret.data(), secret.size()};
+  auto load = [&] {
+    if (sb.key.rfind("pkcs11:", 0) == 0)
+      return attest::Signer::from_pkcs11(sb.key, sb.pkcs11_module, secret);
+    struct stat st {};
+    if (::stat(sb.key.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) && ctx.progress)
+      ctx.progress->warn("key file " + sb.key_display +
+                         " is accessible by group or others; restrict it with chmod 600");
+    Bytes pem = read_file(sb.key);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    return attest::Signer::from_pem(pem, sb.key_display, secret);
+  };
+  const attest::Signer signer = load();
+  const Bytes cert = read_file(sb.certificate.resolved);
+  ctx.manifest.add_input("uki-secureboot-certificate", sb.certificate.display, cert.size(),
+                         digest(HashAlg::kSha256, cert));
+  PeSignOptions opt;
+  opt.signing_time = ctx.recipe.source_date_epoch;
+  return sign_pe(image, u.file, signer, cert, sb.certificate.display, opt);
 }
 
 }  // namespace
@@ -70,7 +117,17 @@ void stage_uki(BuildContext& ctx) {
   } catch (const UsageError& e) {
     throw InputError(u.mark.file, u.mark.place(), std::string(e.what()).substr(7));
   }
-  ctx.write_artifact("uki", u.file, [&](ByteSink& out) { write_uki(plan, out); });
+  if (!u.secureboot.present) {
+    ctx.write_artifact("uki", u.file, [&](ByteSink& out) { write_uki(plan, out); });
+  } else {
+    MemorySink mem;
+    write_uki(plan, mem);
+    const Bytes signed_image = sign_uki(ctx, mem.bytes(), u);
+    ctx.write_artifact("uki", u.file, [&](ByteSink& out) {
+      out.write(signed_image);
+      out.finish();
+    });
+  }
 
   // The manifest's record, from the bytes written.
   MappedFile out(ctx.path_of("uki"));
@@ -96,6 +153,14 @@ void stage_uki(BuildContext& ctx) {
         {{"sha256", to_hex(pe::authenticode_digest(out.bytes(), u.file, HashAlg::kSha256))},
          {"sha384", to_hex(pe::authenticode_digest(out.bytes(), u.file, HashAlg::kSha384))}}}};
   if (plan.headers_grown_from) j["headers_grown_from"] = plan.headers_grown_from;
+  if (u.secureboot.present) {
+    nlohmann::json sigs = nlohmann::json::array();
+    for (const auto& sig : verify_pe_signatures(out.bytes(), u.file))
+      sigs.push_back({{"subject", sig.subject},
+                      {"digest_algorithm", sig.digest_algorithm},
+                      {"signed_digest", sig.signed_digest}});
+    j["signatures"] = sigs;
+  }
 
   // The vTPM PCRs a boot of this UKI extends (docs/pcr.md).
   const std::string version = stub_version(stub.bytes(), u.stub.display);
