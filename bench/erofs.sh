@@ -2,7 +2,7 @@
 # EROFS writer benchmark: `mkguest erofs` from a tar vs `mkfs.erofs` (the
 # installed erofs-utils) on the extracted tree, extraction time counted.
 #   bench/erofs.sh [MKGUEST] [FILES] [TOTAL_MIB]     (defaults: build/mkguest 30000 1024)
-# Prints wall times and the ratio; numbers go to docs/performance.md.
+# Prints wall times, mkguest's peak RSS and the ratio; numbers go to docs/performance.md.
 set -euo pipefail
 MKGUEST=${1:-build/mkguest}
 FILES=${2:-30000}
@@ -33,8 +33,10 @@ sync
 t() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); echo "$e - $s" | bc; }
 
 own=$(t bash -c "'$MKGUEST' erofs '$W/tree.tar' -o '$W/own.img' --source-date-epoch 1700000000 >/dev/null")
+rm -f "$W/own.img"
+/usr/bin/time -f %M -o "$W/rss" "$MKGUEST" erofs "$W/tree.tar" -o "$W/own.img" --source-date-epoch 1700000000 >/dev/null
 rm -f "$W/own.img"; sync
 ref=$(t bash -c "mkdir '$W/x' && tar -xf '$W/tree.tar' -C '$W/x' && mkfs.erofs -T1700000000 --all-root '$W/ref.img' '$W/x' >/dev/null 2>&1")
-echo "mkguest erofs (from tar):          ${own} s"
+echo "mkguest erofs (from tar):          ${own} s, peak RSS $(( $(cat "$W/rss") / 1024 )) MiB"
 echo "tar -x + mkfs.erofs $(dpkg-query -W -f '${Version}' erofs-utils 2>/dev/null) (dir):   ${ref} s"
 echo "ratio (mkfs.erofs path / mkguest): $(echo "scale=2; $ref / $own" | bc)"

@@ -2,7 +2,7 @@
 // (cryptsetup 2.6) does (spec verity-rootfs.md §1.2-1.3), in parallel.
 //
 // Format 1: digest = H(salt ‖ block); format 0: digest = H(block ‖ salt).
-// Level 0 is computed from the data in chunks of about 1 MiB spread over
+// Level 0 is computed from the data in chunks of 256 KiB spread over
 // worker threads (each block's digest lands in its own slot, so threads never
 // share output); each upper level is computed from the level below the same
 // way; the root hash is the digest of the single top block (or of the only
