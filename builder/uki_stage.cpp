@@ -181,7 +181,13 @@ void stage_uki(BuildContext& ctx) {
     // separator, and the kernel the stub starts with LoadImage (stubs < 258).
     const Bytes a_uki = pe::authenticode_digest(out.bytes(), u.file, alg);
     std::optional<Bytes> a_linux;
-    if (major < 258) a_linux = pe::authenticode_digest(kernel.bytes(), "kernel", alg);
+    if (major < 258) {
+      try {
+        a_linux = pe::authenticode_digest(kernel.bytes(), "kernel", alg);
+      } catch (const InputError&) {
+        // Not a PE: the stub cannot LoadImage it, so there is no event for it.
+      }
+    }
     Bytes qemu = tpm::zero_register(alg), disk = tpm::zero_register(alg);
     tpm::extend_digest(qemu, alg, a_uki);
     tpm::extend(qemu, alg, tpm::calling_efi_application());
