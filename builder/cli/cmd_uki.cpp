@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "base/file.h"
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
+#include "builder/pcr_sign.h"
 #include "builder/pe_sign.h"
 #include "builder/sink.h"
 #include "builder/uki_sections.h"
@@ -34,6 +36,8 @@ struct Args {
   std::vector<std::string> initrds, sbat, sections;
   bool no_grow = false;
   SignArgs sign;
+  std::string pcr_private_key, pcr_public_key;
+  std::vector<std::string> phases, pcr_banks;
 };
 
 struct SignOnlyArgs {
@@ -160,6 +164,7 @@ void run(const Args& a) {
   if (!a.splash.empty()) c.splash = read_file(a.splash);
   if (!a.devicetree.empty()) c.devicetree = read_file(a.devicetree);
   if (!a.pcrpkey.empty()) c.pcrpkey = read_file(a.pcrpkey);
+  if (!a.pcr_public_key.empty() && a.pcrpkey.empty()) c.pcrpkey = read_file(a.pcr_public_key);
   for (const auto& s : a.sbat) {
     const Bytes b = text_or_file(s);
     c.sbat.emplace_back(b.begin(), b.end());
@@ -170,7 +175,40 @@ void run(const Args& a) {
       throw UsageError("--section '" + s + "': expected NAME:TEXT or NAME:@FILE");
     c.extra.emplace_back(s.substr(0, colon), text_or_file(s.substr(colon + 1)));
   }
-  const UkiSections sections = ukify_sections(stub.bytes(), c);
+  UkiSections sections = ukify_sections(stub.bytes(), c);
+  if (!a.pcr_private_key.empty()) {
+    // The signed PCR 11 policy: .pcrpkey is measured, .pcrsig is not.
+    if (a.pcr_public_key.empty() && a.pcrpkey.empty())
+      throw UsageError("--pcr-private-key needs --pcr-public-key (the .pcrpkey section)");
+    PcrSignRequest req;
+    for (const auto& s : sections.list) req.sections.push_back({s.name, s.data});
+    const std::string version = stub_version(stub.bytes(), a.stub);
+    req.stub_major = version.empty() ? 257 : tpm::stub_major(version);
+    for (const auto& p : a.phases) {
+      // ukify's --phases: phase paths separated by spaces.
+      std::string word;
+      for (char ch : p + " ") {
+        if (ch == ' ' || ch == ',') {
+          if (!word.empty()) req.phases.push_back(word);
+          word.clear();
+        } else {
+          word.push_back(ch);
+        }
+      }
+    }
+    for (std::string b : a.pcr_banks) {
+      std::transform(b.begin(), b.end(), b.begin(), ::tolower);
+      req.banks.push_back(b);
+    }
+    Bytes pem = read_secret_file(a.pcr_private_key);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    const attest::Signer signer = attest::Signer::from_pem(pem, a.pcr_private_key);
+    if (!a.pcr_public_key.empty())
+      check_pcr_public_key(signer, read_file(a.pcr_public_key), a.pcr_public_key);
+    const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);
+    c.pcrsig = bytes_of(json);
+    sections = ukify_sections(stub.bytes(), c);
+  }
   for (const auto& n : sections.notes) std::cerr << "mkguest: uki: " << n << "\n";
   UkiOptions opt;
   opt.grow_headers = !a.no_grow;
@@ -244,6 +282,14 @@ void register_uki(CLI::App& app) {
   b->add_flag("--no-grow-headers", a->no_grow,
               "fail as ukify does (\"Not enough header space\") instead of growing the headers");
   add_sign_options(b, a->sign);
+  b->add_option("--pcr-private-key", a->pcr_private_key,
+                "an RSA key (PEM) that signs the expected PCR 11 values [.pcrsig]")
+      ->check(CLI::ExistingFile);
+  b->add_option("--pcr-public-key", a->pcr_public_key, "its public key (PEM) [.pcrpkey]")
+      ->check(CLI::ExistingFile);
+  b->add_option("--phases", a->phases,
+                "phase paths to sign for, space-separated (default: systemd-measure's four)");
+  b->add_option("--pcr-banks", a->pcr_banks, "banks to sign for (default: all four)");
   b->add_option("-o,--output", a->output, "the UKI to write")->required();
   b->callback([a] { run(*a); });
 
