@@ -186,6 +186,8 @@ Signer Signer::from_pkcs11(const std::string& uri, const std::string& module,
   return Signer(std::move(key));
 }
 
+evp_pkey_st* Signer::evp_key() const { return key_->pkey.get(); }
+
 Bytes Signer::sign(std::span<const std::uint8_t> message) const {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx) throw InternalError("EVP_MD_CTX_new failed");

@@ -15,6 +15,8 @@
 
 #include "builder/attest_util.h"
 
+struct evp_pkey_st;
+
 namespace mkguest::attest {
 
 Bytes dsse_pae(std::string_view payload_type, std::span<const std::uint8_t> payload);
@@ -38,6 +40,8 @@ class Signer {
   Bytes sign(std::span<const std::uint8_t> message) const;
   // Throws InputError when the certificate (PEM) does not hold this key's public half.
   void check_certificate(std::span<const std::uint8_t> cert_pem, const std::string& source) const;
+  // The OpenSSL key, for signers that need it (PKCS#7); owned by this Signer.
+  evp_pkey_st* evp_key() const;
 
  private:
   struct Key;

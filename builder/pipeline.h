@@ -24,6 +24,8 @@ class Progress {
   virtual ~Progress() = default;
   virtual void begin(const std::string& step) = 0;
   virtual void end() = 0;
+  // A warning for the user (e.g. a key file others can read).
+  virtual void warn(const std::string& message) { (void)message; }
 };
 
 struct Artifact {
@@ -42,6 +44,7 @@ struct BuildContext {
   std::map<std::string, std::string> variables;
   std::string cmdline;                        // the expanded cmdline, once the cmdline stage ran
   std::map<std::string, Artifact> artifacts;  // by role
+  Progress* progress = nullptr;               // for warnings
 
   // Streams an artifact into staging/<file> through `emit`, digests it and
   // records it (manifest outputs and `artifacts`).

@@ -109,4 +109,30 @@ std::span<const std::uint8_t> separator() {
   return {kZero, 4};
 }
 
+Bytes policy_pcr11(HashAlg bank, std::span<const std::uint8_t> pcr11_value) {
+  std::uint16_t alg = 0;
+  switch (bank) {
+    case HashAlg::kSha1:
+      alg = 0x0004;
+      break;
+    case HashAlg::kSha256:
+      alg = 0x000B;
+      break;
+    case HashAlg::kSha384:
+      alg = 0x000C;
+      break;
+    case HashAlg::kSha512:
+      alg = 0x000D;
+      break;
+  }
+  Bytes m(32, 0);
+  m.insert(m.end(), {0x00, 0x00, 0x01, 0x7f});  // TPM_CC_PolicyPCR
+  m.insert(m.end(), {0x00, 0x00, 0x00, 0x01});  // one selection
+  m.insert(m.end(), {static_cast<std::uint8_t>(alg >> 8), static_cast<std::uint8_t>(alg & 0xff)});
+  m.insert(m.end(), {0x03, 0x00, 0x08, 0x00});  // PCR 11
+  const Bytes pcr_digest = digest(HashAlg::kSha256, pcr11_value);
+  m.insert(m.end(), pcr_digest.begin(), pcr_digest.end());
+  return digest(HashAlg::kSha256, m);
+}
+
 }  // namespace mkguest::tpm

@@ -58,4 +58,9 @@ Bytes utf16le_with_nul(const std::string& text);
 std::span<const std::uint8_t> calling_efi_application();
 std::span<const std::uint8_t> separator();
 
+// The TPM2 PolicyPCR digest (always SHA-256) that binds PCR 11 of `bank` to
+// `pcr11_value`: SHA256(0^32 || u32be TPM_CC_PolicyPCR (0x17f) ||
+// TPML_PCR_SELECTION {1, {alg, 3, 00 08 00}} || SHA256(pcr11_value)).
+Bytes policy_pcr11(HashAlg bank, std::span<const std::uint8_t> pcr11_value);
+
 }  // namespace mkguest::tpm

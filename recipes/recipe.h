@@ -171,6 +171,15 @@ struct UkiSpec {
   std::vector<std::pair<std::string, PathRef>> sections;  // extra sections, in order
   bool grow_headers = true;
   std::string file = "uki.efi";
+  // Secure Boot signing: a PEM key file or a pkcs11: URI, its certificate.
+  struct SecureBoot {
+    bool present = false;
+    std::string key;          // a resolved path, or the pkcs11: URI as written
+    std::string key_display;  // for messages (never the key itself)
+    PathRef certificate;
+    std::string pkcs11_module;
+    std::string pin_env;  // environment variable holding a passphrase or token PIN
+  } secureboot;
   Mark mark;
 };
 

@@ -42,6 +42,25 @@ UkiSpec read_uki(const Checker& c, const Node& n) {
       sm.done();
     }
   }
+  if (const Node* v = m.opt("secureboot")) {
+    MapView sb(c, *v, "secureboot");
+    auto& s = u.secureboot;
+    s.present = true;
+    const Node& key = sb.req("key");
+    const std::string k = c.string(key, "key");
+    if (k.rfind("pkcs11:", 0) == 0) {
+      s.key = s.key_display = k;
+    } else {
+      const PathRef ref = c.path(key, "key");
+      s.key = ref.resolved.string();
+      s.key_display = ref.display;
+    }
+    s.certificate = c.path(sb.req("certificate"), "certificate");
+    if (const Node* x = sb.opt("pkcs11_module"))
+      s.pkcs11_module = c.path(*x, "pkcs11_module").resolved.string();
+    if (const Node* x = sb.opt("pin_env")) s.pin_env = c.string(*x, "pin_env");
+    sb.done();
+  }
   if (const Node* v = m.opt("grow_headers")) u.grow_headers = c.boolean(*v, "grow_headers");
   if (const Node* v = m.opt("file")) {
     u.file = c.string(*v, "file");

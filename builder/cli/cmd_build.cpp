@@ -38,6 +38,9 @@ class StderrProgress : public Progress {
     step_ = step;
     start_ = std::chrono::steady_clock::now();
   }
+  void warn(const std::string& message) override {
+    std::cerr << "mkguest: warning: " << message << "\n";
+  }
   void end() override {
     if (quiet_) return;
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

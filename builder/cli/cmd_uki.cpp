@@ -3,12 +3,19 @@
 // written beside OUT and renamed into place when complete.
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
+#include "builder/pcr_sign.h"
+#include "builder/pe_sign.h"
 #include "builder/sink.h"
 #include "builder/uki_sections.h"
 #include "builder/uki_writer.h"
@@ -18,11 +25,105 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Secure Boot signing options, shared by `uki build` and `uki sign`.
+struct SignArgs {
+  std::string key, cert, pkcs11_module, passphrase_env, signing_time;
+  bool wanted() const { return !key.empty() || !cert.empty(); }
+};
+
 struct Args {
   std::string stub, linux_image, cmdline, os_release, uname, splash, devicetree, pcrpkey, output;
   std::vector<std::string> initrds, sbat, sections;
   bool no_grow = false;
+  SignArgs sign;
+  std::string pcr_private_key, pcr_public_key;
+  std::vector<std::string> phases, pcr_banks;
 };
+
+struct SignOnlyArgs {
+  std::string input, output;
+  SignArgs sign;
+};
+
+// Wipes secret bytes when it goes out of scope.
+struct Wipe {
+  void* p;
+  std::size_t n;
+  ~Wipe() {
+    if (p && n) OPENSSL_cleanse(p, n);
+  }
+};
+
+// The signed image, with the key loaded from a PEM file or a pkcs11: URI.
+Bytes sign_image(std::span<const std::uint8_t> image, const std::string& name, const SignArgs& a) {
+  if (a.key.empty() || a.cert.empty())
+    throw UsageError("signing needs both --secureboot-private-key and --secureboot-certificate");
+  std::string secret;
+  if (!a.passphrase_env.empty()) {
+    const char* v = std::getenv(a.passphrase_env.c_str());
+    if (!v) throw UsageError("environment variable " + a.passphrase_env + " is not set");
+    secret = v;
+  }
+  Wipe wipe_secret{secret.data(), secret.size()};
+  auto load = [&] {
+    if (a.key.rfind("pkcs11:", 0) == 0)
+      return attest::Signer::from_pkcs11(a.key, a.pkcs11_module, secret);
+    Bytes pem = read_secret_file(a.key);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    return attest::Signer::from_pem(pem, a.key, secret);
+  };
+  const attest::Signer signer = load();
+  PeSignOptions opt;
+  // The signing time: --signing-time, else SOURCE_DATE_EPOCH, else none.
+  std::string t = a.signing_time;
+  if (t.empty())
+    if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) t = sde;
+  if (!t.empty() && t != "none") {
+    char* end = nullptr;
+    const long long v = std::strtoll(t.c_str(), &end, 10);
+    if (*end || end == t.c_str() || v < 0)
+      throw UsageError("--signing-time '" + t + "': seconds since 1970, or none");
+    opt.signing_time = v;
+  }
+  return sign_pe(image, name, signer, read_file(a.cert), a.cert, opt);
+}
+
+void add_sign_options(CLI::App* c, SignArgs& s) {
+  c->add_option("--secureboot-private-key", s.key,
+                "the Secure Boot signing key: a PEM file, or a PKCS#11 URI "
+                "(pkcs11:token=..;object=.., OpenSSL's pkcs11 engine)");
+  c->add_option("--secureboot-certificate", s.cert, "its X.509 certificate (PEM)")
+      ->check(CLI::ExistingFile);
+  c->add_option("--pkcs11-module", s.pkcs11_module,
+                "the PKCS#11 library for a pkcs11: key (default: the engine's, p11-kit)");
+  c->add_option("--passphrase-env", s.passphrase_env,
+                "an environment variable holding the key's passphrase or the token PIN");
+  c->add_option("--signing-time", s.signing_time,
+                "the signingTime attribute: seconds since 1970, or none "
+                "(default: SOURCE_DATE_EPOCH when set, else none)");
+}
+
+// Writes `bytes` beside `out` and renames it into place.
+void commit_file(const fs::path& out, std::span<const std::uint8_t> bytes) {
+  const fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".mkguest-" +
+                                            std::to_string(::getpid()) + ".signed");
+  try {
+    write_file(tmp, bytes);
+    fs::rename(tmp, out);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+}
+
+void run_sign_only(const SignOnlyArgs& a) {
+  MappedFile in(a.input);
+  const Bytes signed_image = sign_image(in.bytes(), a.input, a.sign);
+  commit_file(a.output, signed_image);
+  std::cout << "Signed " << a.input << " into " << a.output << " (" << signed_image.size()
+            << " bytes)\n";
+}
 
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
@@ -63,6 +164,7 @@ void run(const Args& a) {
   if (!a.splash.empty()) c.splash = read_file(a.splash);
   if (!a.devicetree.empty()) c.devicetree = read_file(a.devicetree);
   if (!a.pcrpkey.empty()) c.pcrpkey = read_file(a.pcrpkey);
+  if (!a.pcr_public_key.empty() && a.pcrpkey.empty()) c.pcrpkey = read_file(a.pcr_public_key);
   for (const auto& s : a.sbat) {
     const Bytes b = text_or_file(s);
     c.sbat.emplace_back(b.begin(), b.end());
@@ -73,7 +175,40 @@ void run(const Args& a) {
       throw UsageError("--section '" + s + "': expected NAME:TEXT or NAME:@FILE");
     c.extra.emplace_back(s.substr(0, colon), text_or_file(s.substr(colon + 1)));
   }
-  const UkiSections sections = ukify_sections(stub.bytes(), c);
+  UkiSections sections = ukify_sections(stub.bytes(), c);
+  if (!a.pcr_private_key.empty()) {
+    // The signed PCR 11 policy: .pcrpkey is measured, .pcrsig is not.
+    if (a.pcr_public_key.empty() && a.pcrpkey.empty())
+      throw UsageError("--pcr-private-key needs --pcr-public-key (the .pcrpkey section)");
+    PcrSignRequest req;
+    for (const auto& s : sections.list) req.sections.push_back({s.name, s.data});
+    const std::string version = stub_version(stub.bytes(), a.stub);
+    req.stub_major = version.empty() ? 257 : tpm::stub_major(version);
+    for (const auto& p : a.phases) {
+      // ukify's --phases: phase paths separated by spaces.
+      std::string word;
+      for (char ch : p + " ") {
+        if (ch == ' ' || ch == ',') {
+          if (!word.empty()) req.phases.push_back(word);
+          word.clear();
+        } else {
+          word.push_back(ch);
+        }
+      }
+    }
+    for (std::string b : a.pcr_banks) {
+      std::transform(b.begin(), b.end(), b.begin(), ::tolower);
+      req.banks.push_back(b);
+    }
+    Bytes pem = read_secret_file(a.pcr_private_key);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    const attest::Signer signer = attest::Signer::from_pem(pem, a.pcr_private_key);
+    if (!a.pcr_public_key.empty())
+      check_pcr_public_key(signer, read_file(a.pcr_public_key), a.pcr_public_key);
+    const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);
+    c.pcrsig = bytes_of(json);
+    sections = ukify_sections(stub.bytes(), c);
+  }
   for (const auto& n : sections.notes) std::cerr << "mkguest: uki: " << n << "\n";
   UkiOptions opt;
   opt.grow_headers = !a.no_grow;
@@ -85,7 +220,16 @@ void run(const Args& a) {
   try {
     FileSink sink(tmp);
     write_uki(plan, sink);
-    fs::rename(tmp, out);
+    if (a.sign.wanted()) {
+      const Bytes signed_image = [&] {
+        MappedFile unsigned_uki(tmp);
+        return sign_image(unsigned_uki.bytes(), a.output, a.sign);
+      }();
+      commit_file(out, signed_image);
+      fs::remove(tmp);
+    } else {
+      fs::rename(tmp, out);
+    }
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
@@ -137,8 +281,25 @@ void register_uki(CLI::App& app) {
   b->add_option("--section", a->sections, "NAME:TEXT or NAME:@FILE, an extra section");
   b->add_flag("--no-grow-headers", a->no_grow,
               "fail as ukify does (\"Not enough header space\") instead of growing the headers");
+  add_sign_options(b, a->sign);
+  b->add_option("--pcr-private-key", a->pcr_private_key,
+                "an RSA key (PEM) that signs the expected PCR 11 values [.pcrsig]")
+      ->check(CLI::ExistingFile);
+  b->add_option("--pcr-public-key", a->pcr_public_key, "its public key (PEM) [.pcrpkey]")
+      ->check(CLI::ExistingFile);
+  b->add_option("--phases", a->phases,
+                "phase paths to sign for, space-separated (default: systemd-measure's four)");
+  b->add_option("--pcr-banks", a->pcr_banks, "banks to sign for (default: all four)");
   b->add_option("-o,--output", a->output, "the UKI to write")->required();
   b->callback([a] { run(*a); });
+
+  auto sa = std::make_shared<SignOnlyArgs>();
+  auto* sg = uki->add_subcommand(
+      "sign", "Sign a PE image (a UKI, a kernel, a stub) for Secure Boot (docs/signing.md)");
+  sg->add_option("INPUT", sa->input, "the PE image")->required()->check(CLI::ExistingFile);
+  add_sign_options(sg, sa->sign);
+  sg->add_option("-o,--output", sa->output, "the signed image")->required();
+  sg->callback([sa] { run_sign_only(*sa); });
 }
 
 }  // namespace mkguest::cli

@@ -26,5 +26,6 @@ void register_measure_tdx(CLI::App& app);
 void register_verify_eventlog(CLI::App& app);
 void register_uki(CLI::App& app);
 void register_measure_pcr11(CLI::App& app);
+void register_inspect(CLI::App& app);
 
 }  // namespace mkguest::cli

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   cli::register_verify_eventlog(app);
   cli::register_uki(app);
   cli::register_measure_pcr11(app);
+  cli::register_inspect(app);
 
   try {
     app.parse(argc, argv);

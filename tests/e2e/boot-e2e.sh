@@ -80,6 +80,21 @@ boot() {
   grep -q '^@@DONE' "$work/$name.out" || { echo "FAIL $name: no @@DONE (see $d/console.txt)"; tail -20 "$d/console.txt"; fail=1; }
 }
 pcr() { sed -n "s/^@@PCR sha256 $2 //p" "$work/$1.out"; }
+# A value of the manifest's measurements.tpm, upper-case: mf pcr4 qemu-kernel
+mf() {
+  python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))["measurements"]["tpm"]
+v = t[sys.argv[2]]["sha256"]
+if sys.argv[2] == "pcr11": v = [e["value"] for e in v if e["phase"] == ""][0]
+elif len(sys.argv) > 3: v = v[sys.argv[3]]
+print(v.upper())' "$out/manifest.json" "$@"
+}
+# Each PCR the guest read must equal the manifest's prediction, and the
+# independent prediction (pcr.py, systemd-measure) must agree with both.
+check3() { # name independent manifest guest
+  check "$1 (independent vs manifest)" "$2" "$3"
+  check "$1 (manifest vs guest)" "$3" "$4"
+}
 rootdrive=(-drive if=none,id=root,format=raw,readonly=on,file="$out/rootfs.img" -device virtio-blk-pci,drive=root)
 
 # A: direct boot. OVMF appends " initrd=initrd" to the cmdline the kernel stub measures in PCR 9.
@@ -87,7 +102,8 @@ boot direct -kernel "$out/kernel" -initrd "$out/initrd" -append "$(cat "$work/cm
 printf '%s initrd=initrd' "$(cat "$work/cmdline.txt")" >"$work/cmdline-direct.txt"
 check "direct verity root" "root VERITY /dev/mapper/root erofs" "$(sed -n 's/^@@ROOT //p' "$work/direct.out")"
 check "direct program" "hello from the verity root $busybox_sum" "$(sed -n 's/^@@RUN //p' "$work/direct.out")"
-check "direct PCR 9" "$(python3 "$here/pcr.py" pcr9 "$work/cmdline-direct.txt" "$work/initrd.cpio")" "$(pcr direct 9)"
+check3 "direct PCR 9" "$(python3 "$here/pcr.py" pcr9 "$work/cmdline-direct.txt" "$work/initrd.cpio")" \
+  "$(mf pcr9 direct-qemu-ovmf)" "$(pcr direct 9)"
 check "direct PCR 11" "$(python3 "$here/pcr.py" zero)" "$(pcr direct 11)"
 
 # pcr.py's Authenticode against osslsigncode on the Debian-signed kernel (when installed).
@@ -111,10 +127,14 @@ for b in uki-kernel uki-esp; do
   fi
   check "$b verity root" "root VERITY /dev/mapper/root erofs" "$(sed -n 's/^@@ROOT //p' "$work/$b.out")"
   check "$b program" "hello from the verity root $busybox_sum" "$(sed -n 's/^@@RUN //p' "$work/$b.out")"
-  check "$b PCR 4" "$(python3 "$here/pcr.py" "pcr4-${b#uki-}" "$work/uki.efi" "$VMLINUZ")" "$(pcr "$b" 4)"
-  check "$b PCR 11" "$pcr11" "$(pcr "$b" 11)"
-  check "$b PCR 9" "$(python3 "$here/pcr.py" pcr9 "$work/cmdline.txt" "$work/initrd.cpio")" "$(pcr "$b" 9)"
-  check "$b PCR 12" "$(python3 "$here/pcr.py" zero)" "$(pcr "$b" 12)"
+  path=qemu-kernel
+  [[ $b == uki-esp ]] && path=disk
+  check3 "$b PCR 4" "$(python3 "$here/pcr.py" "pcr4-${b#uki-}" "$work/uki.efi" "$VMLINUZ")" \
+    "$(mf pcr4 "$path")" "$(pcr "$b" 4)"
+  check3 "$b PCR 11" "$pcr11" "$(mf pcr11)" "$(pcr "$b" 11)"
+  check3 "$b PCR 9" "$(python3 "$here/pcr.py" pcr9 "$work/cmdline.txt" "$work/initrd.cpio")" \
+    "$(mf pcr9 uki)" "$(pcr "$b" 9)"
+  check3 "$b PCR 12" "$(python3 "$here/pcr.py" zero)" "$(mf pcr12)" "$(pcr "$b" 12)"
 done
 
 # Corrupted root: one flipped byte inside the payload must surface as a verity error.

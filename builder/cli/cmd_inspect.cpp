@@ -1,0 +1,167 @@
+// `mkguest inspect FILE [--json]`: what a PE image (a UKI, a kernel, a stub)
+// holds: its sections with their digests, the text of .osrel, .cmdline and
+// .uname, the stub version, the Secure Boot signatures and whether they
+// verify, and for a UKI the PCR 11 and PCR 4 values it predicts
+// (docs/uki.md, docs/pcr.md).
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/cli/commands.h"
+#include "builder/pe_sign.h"
+#include "builder/uki_sections.h"
+#include "firmware/pe_hash.h"
+#include "firmware/pe_image.h"
+#include "firmware/tpm_pcr.h"
+
+namespace mkguest::cli {
+namespace {
+
+struct Args {
+  std::string file, ca;
+  bool json = false;
+};
+
+nlohmann::json inspect_pe(std::span<const std::uint8_t> b, const std::string& name,
+                          std::span<const std::uint8_t> ca) {
+  const pe::PeImage p = pe::parse_pe_image(b, name);
+  nlohmann::json j;
+  j["format"] = p.pe32_plus ? "PE32+" : "PE32";
+  j["size"] = b.size();
+  j["machine"] = p.machine;
+  nlohmann::json secs = nlohmann::json::array();
+  std::vector<tpm::Section> measured;
+  for (const auto& s : p.sections) {
+    const auto d = pe::section_data(b, s);
+    secs.push_back({{"name", s.name},
+                    {"offset", s.raw_pointer},
+                    {"size", s.virtual_size},
+                    {"virtual_address", s.virtual_address},
+                    {"sha256", to_hex(digest(HashAlg::kSha256, d))}});
+    measured.push_back({s.name, d});
+    if (s.name == ".osrel" || s.name == ".cmdline" || s.name == ".uname")
+      j["text"][s.name] = std::string(d.begin(), d.end());
+  }
+  j["sections"] = secs;
+  const std::string version = stub_version(b, name);
+  if (!version.empty()) j["stub_version"] = version;
+  j["authenticode"] = {{"sha256", to_hex(pe::authenticode_digest(b, name, HashAlg::kSha256))},
+                       {"sha384", to_hex(pe::authenticode_digest(b, name, HashAlg::kSha384))}};
+  nlohmann::json sigs = nlohmann::json::array();
+  for (const auto& s : verify_pe_signatures(b, name, ca)) {
+    nlohmann::json e = {{"subject", s.subject},
+                        {"digest_algorithm", s.digest_algorithm},
+                        {"signed_digest", s.signed_digest},
+                        {"digest_matches", s.digest_matches},
+                        {"signature_valid", s.signature_valid}};
+    if (!ca.empty()) e["chain_trusted"] = s.chain_trusted;
+    if (!s.error.empty()) e["error"] = s.error;
+    sigs.push_back(e);
+  }
+  j["signatures"] = sigs;
+  if (const pe::SectionHeader* linux_sec = p.find(".linux")) {
+    const int major = tpm::stub_major(version.empty() ? "257" : version);
+    nlohmann::json pcr11, pcr4;
+    for (HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512}) {
+      const std::string bank(hash_name(alg));
+      for (const std::string& phase :
+           {std::string(), std::string("enter-initrd"), std::string("enter-initrd:leave-initrd"),
+            std::string("enter-initrd:leave-initrd:sysinit"),
+            std::string("enter-initrd:leave-initrd:sysinit:ready")})
+        pcr11[bank].push_back(
+            {{"phase", phase}, {"value", to_hex(tpm::pcr11(alg, measured, major, phase))}});
+      const Bytes a_uki = pe::authenticode_digest(b, name, alg);
+      Bytes qemu = tpm::zero_register(alg), disk = tpm::zero_register(alg);
+      tpm::extend_digest(qemu, alg, a_uki);
+      tpm::extend(qemu, alg, tpm::calling_efi_application());
+      tpm::extend(qemu, alg, tpm::separator());
+      tpm::extend(disk, alg, tpm::calling_efi_application());
+      tpm::extend(disk, alg, tpm::separator());
+      tpm::extend_digest(disk, alg, a_uki);
+      if (major < 258) {
+        try {
+          const Bytes a_linux =
+              pe::authenticode_digest(pe::section_data(b, *linux_sec), name + "(.linux)", alg);
+          tpm::extend_digest(qemu, alg, a_linux);
+          tpm::extend_digest(disk, alg, a_linux);
+        } catch (const InputError&) {
+          // .linux is not a PE: the stub cannot LoadImage it; no inner event.
+        }
+      }
+      pcr4[bank] = {{"qemu-kernel", to_hex(qemu)}, {"disk", to_hex(disk)}};
+    }
+    j["pcr11"] = pcr11;
+    j["pcr4"] = pcr4;
+  }
+  return j;
+}
+
+void print_text(const nlohmann::json& j, const std::string& file) {
+  std::cout << file << ": " << j["format"].get<std::string>() << ", " << j["size"] << " bytes";
+  if (j.contains("stub_version"))
+    std::cout << ", systemd-stub " << j["stub_version"].get<std::string>();
+  std::cout << "\n";
+  for (const auto& s : j["sections"])
+    std::cout << "  section " << s["name"].get<std::string>() << ": offset " << s["offset"]
+              << ", size " << s["size"] << ", sha256 " << s["sha256"].get<std::string>() << "\n";
+  if (j.contains("text"))
+    for (const auto& [k, v] : j["text"].items()) {
+      std::string t = v.get<std::string>();
+      while (!t.empty() && (t.back() == '\n' || t.back() == '\0')) t.pop_back();
+      std::cout << "  " << k << ": " << t << "\n";
+    }
+  std::cout << "  authenticode sha256 " << j["authenticode"]["sha256"].get<std::string>() << "\n";
+  if (j["signatures"].empty()) std::cout << "  not signed\n";
+  for (const auto& s : j["signatures"]) {
+    const bool ok = s["digest_matches"].get<bool>() && s["signature_valid"].get<bool>() &&
+                    (!s.contains("chain_trusted") || s["chain_trusted"].get<bool>());
+    std::cout << "  signature by " << s["subject"].get<std::string>() << " ("
+              << s["digest_algorithm"].get<std::string>()
+              << "): " << (ok ? "verifies" : "DOES NOT VERIFY: " + s.value("error", std::string()))
+              << "\n";
+  }
+  if (j.contains("pcr11")) {
+    for (const auto& e : j["pcr11"]["sha256"])
+      std::cout << "  PCR 11 sha256 "
+                << (e["phase"] == "" ? "(no phase)" : e["phase"].get<std::string>()) << ": "
+                << e["value"].get<std::string>() << "\n";
+    std::cout << "  PCR 4 sha256 qemu-kernel: "
+              << j["pcr4"]["sha256"]["qemu-kernel"].get<std::string>()
+              << "\n  PCR 4 sha256 disk: " << j["pcr4"]["sha256"]["disk"].get<std::string>()
+              << "\n";
+  }
+}
+
+void run(const Args& a) {
+  MappedFile f(a.file);
+  const Bytes ca = a.ca.empty() ? Bytes() : read_file(a.ca);
+  const nlohmann::json j = inspect_pe(f.bytes(), a.file, ca);
+  if (a.json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    print_text(j, a.file);
+  }
+  for (const auto& s : j["signatures"])
+    if (!s["digest_matches"].get<bool>() || !s["signature_valid"].get<bool>() ||
+        (s.contains("chain_trusted") && !s["chain_trusted"].get<bool>()))
+      set_exit_code(static_cast<int>(ExitCode::kMismatch));
+}
+
+}  // namespace
+
+void register_inspect(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  auto* c = app.add_subcommand(
+      "inspect",
+      "Show what a PE image (UKI, kernel, stub) holds: sections and digests, .osrel/.cmdline/"
+      ".uname, signatures and whether they verify (exit 1 if one does not), predicted PCR 11 and "
+      "PCR 4");
+  c->add_option("FILE", a->file, "the image")->required()->check(CLI::ExistingFile);
+  c->add_option("--ca", a->ca, "check the signatures' chain to these certificates (PEM)")
+      ->check(CLI::ExistingFile);
+  c->add_flag("--json", a->json, "print JSON");
+  c->callback([a] { run(*a); });
+}
+
+}  // namespace mkguest::cli
