@@ -108,11 +108,23 @@ struct ArchiveReader {
 }  // namespace
 
 namespace {
+// Whether a regular file's bytes lie contiguously in the archive file itself,
+// so the tree can point at them instead of copying them: an uncompressed
+// tar read from a file, and an entry that is not sparse. Right after
+// archive_read_next_header the tar reader has consumed every header of the
+// entry (pax, GNU long names), so the bytes consumed so far are the data's
+// offset.
+bool contents_in_place(archive* a, archive_entry* ae) {
+  return (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR &&
+         archive_filter_count(a) == 1 && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
+         archive_entry_sparse_count(ae) == 0;
+}
+
 void read_entries(ArchiveReader& r, const std::string& display, const std::string& dst,
-                  const ArchiveLimits& limits, const std::function<void(FsEntry&&)>& fn) {
+                  const ArchiveLimits& limits, const std::function<void(FsEntry&&)>& fn,
+                  const fs::path& file = {}) {
   std::uint64_t count = 0, total = 0;
-  std::shared_ptr<SpillFile> spill;
-  if (!limits.spill_dir.empty()) spill = std::make_shared<SpillFile>(limits.spill_dir);
+  std::shared_ptr<SpillFile> spill, in_place;  // created on first use
   std::vector<std::uint8_t> buf(1 << 18);
   archive_entry* ae = nullptr;
   for (;;) {
@@ -195,7 +207,24 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
                                       std::to_string(limits.max_file_size) + " bytes per file, " +
                                       std::to_string(limits.max_total_size) + " in all)");
       }
+      if (!file.empty() && !limits.spill_dir.empty() && contents_in_place(r.a, ae)) {
+        // Read at write time from the tar itself; libarchive skips the data.
+        if (!in_place) in_place = std::make_shared<SpillFile>(file, SpillFile::ReadOnly{});
+        e.content.spill = in_place;
+        e.content.spill_offset = static_cast<std::uint64_t>(archive_filter_bytes(r.a, 0));
+        e.content.size = static_cast<std::uint64_t>(declared);
+        if (e.content.spill_offset > in_place->size() ||
+            e.content.size > in_place->size() - e.content.spill_offset) {
+          throw file_error(display, "entry '" + name + "': data past the end of the archive");
+        }
+        total += e.content.size;
+        fn(std::move(e));
+        continue;
+      }
       std::shared_ptr<Bytes> data;
+      if (!limits.spill_dir.empty() && !spill) {
+        spill = std::make_shared<SpillFile>(limits.spill_dir);
+      }
       if (spill) {
         e.content.spill = spill;
         e.content.spill_offset = spill->size();
@@ -239,7 +268,9 @@ void for_each_archive_entry(const fs::path& path, const std::string& display,
   if (archive_read_open_filename(r.a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
     throw file_error(display, "cannot read archive: " + la_error(r.a));
   }
-  read_entries(r, display, dst, limits, fn);
+  std::error_code ec;
+  bool regular = fs::is_regular_file(path, ec);
+  read_entries(r, display, dst, limits, fn, regular ? fs::absolute(path) : fs::path());
 }
 
 void for_each_archive_entry(std::span<const std::uint8_t> data, const std::string& display,

@@ -2,6 +2,7 @@
 #include "builder/spill_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +30,13 @@ SpillFile::SpillFile(const std::filesystem::path& dir) : dir_(dir) {
   }
 }
 
+SpillFile::SpillFile(const std::filesystem::path& file, ReadOnly) : dir_(file) {
+  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd_ < 0 || ::fstat(fd_, &st) != 0) throw file_error(file.string(), std::strerror(errno));
+  size_ = static_cast<std::uint64_t>(st.st_size);
+}
+
 SpillFile::~SpillFile() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -54,7 +62,8 @@ void SpillFile::read(std::uint64_t offset, std::span<std::uint8_t> out) const {
     ssize_t n =
         ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(dir_, "cannot read");
+    if (n < 0) fail(dir_, "cannot read");
+    if (n == 0) throw file_error(dir_.string(), "file shrank while being read");
     done += static_cast<std::size_t>(n);
   }
 }
