@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "builder/pcr_sign.h"
 #include "builder/pe_sign.h"
+#include "builder/uki_pcrs.h"
 #include "builder/uki_sections.h"
 #include "builder/uki_writer.h"
 #include "firmware/pe_hash.h"
@@ -20,11 +21,6 @@ namespace mkguest {
 namespace {
 
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
-
-std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& ref,
                std::span<const std::uint8_t> data) {
@@ -189,72 +185,8 @@ void stage_uki(BuildContext& ctx) {
   }
 
   // The vTPM PCRs a boot of this UKI extends (docs/pcr.md).
-  const std::string version = stub_version(stub.bytes(), u.stub.display);
-  const int major = tpm::stub_major(version);
-  std::vector<tpm::Section> measured;
-  for (const auto& s : p.sections) measured.push_back({s.name, pe::section_data(out.bytes(), s)});
-  const bool has_pcrpkey = p.find(".pcrpkey") != nullptr;
-  const Bytes load_options = tpm::utf16le_with_nul(ctx.cmdline);
-  nlohmann::json pcr4, pcr9, pcr11, pcr12;
-  for (const HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512}) {
-    const std::string bank(hash_name(alg));
-    nlohmann::json phases = nlohmann::json::array();
-    for (const std::string& phase : std::vector<std::string>{""} + tpm::default_phases())
-      phases.push_back(
-          {{"phase", phase}, {"value", to_hex(tpm::pcr11(alg, measured, major, phase))}});
-    pcr11[bank] = phases;
-    // PCR 4: the UKI's Authenticode digest, the boot-option action, the
-    // separator, and the kernel the stub starts with LoadImage (stubs < 258).
-    const Bytes a_uki = pe::authenticode_digest(out.bytes(), u.file, alg);
-    std::optional<Bytes> a_linux;
-    if (major < 258) {
-      try {
-        a_linux = pe::authenticode_digest(kernel.bytes(), "kernel", alg);
-      } catch (const InputError&) {
-        // Not a PE: the stub cannot LoadImage it, so there is no event for it.
-      }
-    }
-    Bytes qemu = tpm::zero_register(alg), disk = tpm::zero_register(alg);
-    tpm::extend_digest(qemu, alg, a_uki);
-    tpm::extend(qemu, alg, tpm::calling_efi_application());
-    tpm::extend(qemu, alg, tpm::separator());
-    tpm::extend(disk, alg, tpm::calling_efi_application());
-    tpm::extend(disk, alg, tpm::separator());
-    tpm::extend_digest(disk, alg, a_uki);
-    if (a_linux) {
-      tpm::extend_digest(qemu, alg, *a_linux);
-      tpm::extend_digest(disk, alg, *a_linux);
-    }
-    pcr4[bank] = {{"qemu-kernel", to_hex(qemu)}, {"disk", to_hex(disk)}};
-    // PCR 9: the kernel's EFI stub measures LoadOptions (the stub passes
-    // .cmdline) and the initrd it is handed (.initrd; the stub would add
-    // generated cpios for .pcrpkey, so there is no prediction then).
-    if (!has_pcrpkey) {
-      Bytes r9 = tpm::zero_register(alg);
-      tpm::extend(r9, alg, load_options);
-      if (initrd) tpm::extend(r9, alg, initrd->bytes());
-      pcr9[bank]["uki"] = to_hex(r9);
-    }
-    if (ctx.recipe.outputs.direct && initrd) {
-      // QEMU -kernel -initrd -append with OVMF: OVMF appends " initrd=initrd".
-      Bytes r9 = tpm::zero_register(alg);
-      tpm::extend(r9, alg, tpm::utf16le_with_nul(ctx.cmdline + " initrd=initrd"));
-      tpm::extend(r9, alg, initrd->bytes());
-      pcr9[bank]["direct-qemu-ovmf"] = to_hex(r9);
-    }
-    // PCR 12: nothing is passed at boot (the UKI carries its cmdline).
-    pcr12[bank] = to_hex(tpm::zero_register(alg));
-  }
-  ctx.manifest.measurements()["tpm"] = {
-      {"stub", {{"version", version}, {"rules", major}}},
-      {"pcr4", pcr4},
-      {"pcr9", pcr9},
-      {"pcr11", pcr11},
-      {"pcr12", pcr12},
-      {"assumptions",
-       "OVMF with Secure Boot off, no shim or boot loader before the UKI; qemu-kernel: the UKI "
-       "passed with QEMU -kernel; disk: the UKI started from a boot entry; PCR 9 needs Linux 6.1 "
-       "or later (LoadOptions); PCR 12: no command line passed at boot"}};
+  ctx.manifest.measurements()["tpm"] =
+      predict_uki_pcrs(out.bytes(), u.file, ctx.recipe.outputs.direct && initrd != nullptr);
 }
 
 }  // namespace mkguest

@@ -134,6 +134,8 @@ std::vector<VerifyCheck> default_verify_checks() {
        check_verity},
       {"snp", "every SNP launch digest re-derived from the outputs and the firmware input",
        check_snp},
+      {"uki", "the UKI's sections, Authenticode digests and signatures, and its PCRs derived again",
+       check_uki},
   };
 }
 

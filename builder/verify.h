@@ -58,6 +58,9 @@ bool check_se_header(const VerifyContext& ctx, std::vector<Finding>* findings);
 // (found through input_dirs, checked by its sha256); does not apply when the
 // manifest has no measurements.snp or the firmware cannot be found.
 bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings);
+// The UKI: sections, Authenticode digests, stub version, signatures, and
+// measurements.tpm derived again from its bytes.
+bool check_uki(const VerifyContext& ctx, std::vector<Finding>* findings);
 // For each dm-verity volume of the manifest's "verity" section (one object, or
 // a list or map of them) with "root_hash" and "data_file" (or "data"): checks
 // the data against its hash tree ("hash_file"/"hash", default the data file

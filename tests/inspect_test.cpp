@@ -72,3 +72,50 @@ TEST_CASE("inspect agrees with the build's manifest and reports signatures", "[u
   CHECK(junk.err.find("junk.efi:0x78787878: error: PE signature and COFF header") !=
         std::string::npos);
 }
+
+TEST_CASE("verify re-derives the UKI's record and PCRs and names what differs", "[uki][verify]") {
+  const fs::path stub = test::source_dir() /
+                        ".cache/debian/root/systemd-boot-efi/usr/lib/systemd/boot/efi/"
+                        "linuxx64.efi.stub";
+  if (!fs::exists(stub)) {
+    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    return;
+  }
+  test::TempDir d;
+  test::write_text(d / "linux", "toy kernel");
+  test::write_text(d / "init", "#!/bin/sh\n");
+  test::write_text(d / "recipe.yaml",
+                   "name: v\nkernel: linux\ncmdline: console=ttyS0\n"
+                   "initrd:\n  files: [{src: init, dst: /init}]\n"
+                   "outputs:\n  uki:\n    stub: " +
+                       stub.string() + "\n");
+  REQUIRE(test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path()).exit_code ==
+          0);
+  auto ok = test::run_mkguest({"verify", "out"}, {}, d.path());
+  INFO(ok.out << ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("checks: outputs, uki)") != std::string::npos);
+  // An edited prediction is named.
+  json m = json::parse(test::read_text(d / "out/manifest.json"));
+  std::string& v = m["measurements"]["tpm"]["pcr11"]["sha384"][2]["value"].get_ref<std::string&>();
+  v[5] = v[5] == 'a' ? 'b' : 'a';
+  test::write_text(d / "edited.json", m.dump(2));
+  auto e = test::run_mkguest({"verify", "out", "--manifest", "edited.json"}, {}, d.path());
+  CHECK(e.exit_code == 1);
+  CHECK(e.out.find("DIFFERENT uki: measurements.tpm.pcr11: differs from the values derived from "
+                   "uki.efi") != std::string::npos);
+  // A changed byte in .cmdline is named by the outputs check and the section record.
+  Bytes u = read_file(d / "out/uki.efi");
+  const auto& cmd = m["uki"]["sections"];
+  std::uint64_t off = 0;
+  for (const auto& s : cmd)
+    if (s["name"] == ".cmdline") off = s["offset"];
+  REQUIRE(off != 0);
+  u[off] ^= 1;
+  write_file(d / "out/uki.efi", u);
+  auto c = test::run_mkguest({"verify", "out"}, {}, d.path());
+  CHECK(c.exit_code == 1);
+  CHECK(c.out.find("DIFFERENT uki: uki.efi .cmdline: differs from the manifest's section record") !=
+        std::string::npos);
+  CHECK(c.out.find("DIFFERENT outputs: uki.efi") != std::string::npos);
+}

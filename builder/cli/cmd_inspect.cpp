@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "builder/cli/commands.h"
 #include "builder/pe_sign.h"
+#include "builder/uki_pcrs.h"
 #include "builder/uki_sections.h"
 #include "firmware/pe_hash.h"
 #include "firmware/pe_image.h"
@@ -60,39 +61,10 @@ nlohmann::json inspect_pe(std::span<const std::uint8_t> b, const std::string& na
     sigs.push_back(e);
   }
   j["signatures"] = sigs;
-  if (const pe::SectionHeader* linux_sec = p.find(".linux")) {
-    const int major = tpm::stub_major(version.empty() ? "257" : version);
-    nlohmann::json pcr11, pcr4;
-    for (HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512}) {
-      const std::string bank(hash_name(alg));
-      for (const std::string& phase :
-           {std::string(), std::string("enter-initrd"), std::string("enter-initrd:leave-initrd"),
-            std::string("enter-initrd:leave-initrd:sysinit"),
-            std::string("enter-initrd:leave-initrd:sysinit:ready")})
-        pcr11[bank].push_back(
-            {{"phase", phase}, {"value", to_hex(tpm::pcr11(alg, measured, major, phase))}});
-      const Bytes a_uki = pe::authenticode_digest(b, name, alg);
-      Bytes qemu = tpm::zero_register(alg), disk = tpm::zero_register(alg);
-      tpm::extend_digest(qemu, alg, a_uki);
-      tpm::extend(qemu, alg, tpm::calling_efi_application());
-      tpm::extend(qemu, alg, tpm::separator());
-      tpm::extend(disk, alg, tpm::calling_efi_application());
-      tpm::extend(disk, alg, tpm::separator());
-      tpm::extend_digest(disk, alg, a_uki);
-      if (major < 258) {
-        try {
-          const Bytes a_linux =
-              pe::authenticode_digest(pe::section_data(b, *linux_sec), name + "(.linux)", alg);
-          tpm::extend_digest(qemu, alg, a_linux);
-          tpm::extend_digest(disk, alg, a_linux);
-        } catch (const InputError&) {
-          // .linux is not a PE: the stub cannot LoadImage it; no inner event.
-        }
-      }
-      pcr4[bank] = {{"qemu-kernel", to_hex(qemu)}, {"disk", to_hex(disk)}};
-    }
-    j["pcr11"] = pcr11;
-    j["pcr4"] = pcr4;
+  if (p.find(".linux")) {
+    const nlohmann::json pcrs = predict_uki_pcrs(b, name, false);
+    j["pcr11"] = pcrs["pcr11"];
+    j["pcr4"] = pcrs["pcr4"];
   }
   return j;
 }
