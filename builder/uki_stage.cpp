@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/pcr_sign.h"
 #include "builder/pe_sign.h"
 #include "builder/uki_sections.h"
 #include "builder/uki_writer.h"
@@ -108,7 +109,32 @@ void stage_uki(BuildContext& ctx) {
     add_input(ctx, "uki-section", ref, c.extra.back().second);
   }
   c.sbat = u.sbat;
-  const UkiSections sections = ukify_sections(stub.bytes(), c);
+  if (u.pcr_signature.present) {
+    c.pcrpkey = read_file(u.pcr_signature.public_key.resolved);
+    add_input(ctx, "uki-pcr-public-key", u.pcr_signature.public_key, *c.pcrpkey);
+  }
+  UkiSections sections = ukify_sections(stub.bytes(), c);
+  if (u.pcr_signature.present) {
+    const auto& ps = u.pcr_signature;
+    PcrSignRequest req;
+    for (const auto& s : sections.list) req.sections.push_back({s.name, s.data});
+    const std::string v = stub_version(stub.bytes(), u.stub.display);
+    req.stub_major = v.empty() ? 257 : tpm::stub_major(v);
+    req.banks = ps.banks;
+    req.phases = ps.phases;
+    struct stat st {};
+    if (::stat(ps.private_key.resolved.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
+        ctx.progress)
+      ctx.progress->warn("key file " + ps.private_key.display +
+                         " is accessible by group or others; restrict it with chmod 600");
+    Bytes pem = read_file(ps.private_key.resolved);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    const attest::Signer signer = attest::Signer::from_pem(pem, ps.private_key.display);
+    check_pcr_public_key(signer, *c.pcrpkey, ps.public_key.display);
+    const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);
+    c.pcrsig = Bytes(json.begin(), json.end());
+    sections = ukify_sections(stub.bytes(), c);
+  }
   UkiOptions opt;
   opt.grow_headers = u.grow_headers;
   UkiPlan plan;

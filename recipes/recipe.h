@@ -180,6 +180,12 @@ struct UkiSpec {
     std::string pkcs11_module;
     std::string pin_env;  // environment variable holding a passphrase or token PIN
   } secureboot;
+  // The signed PCR 11 policy (.pcrsig) and its public key (.pcrpkey).
+  struct PcrSignature {
+    bool present = false;
+    PathRef private_key, public_key;
+    std::vector<std::string> banks, phases;
+  } pcr_signature;
   Mark mark;
 };
 

@@ -61,6 +61,19 @@ UkiSpec read_uki(const Checker& c, const Node& n) {
     if (const Node* x = sb.opt("pin_env")) s.pin_env = c.string(*x, "pin_env");
     sb.done();
   }
+  if (const Node* v = m.opt("pcr_signature")) {
+    MapView ps(c, *v, "pcr_signature");
+    auto& s = u.pcr_signature;
+    s.present = true;
+    s.private_key = c.path(ps.req("private_key"), "private_key");
+    s.public_key = c.path(ps.req("public_key"), "public_key");
+    if (const Node* x = ps.opt("banks"))
+      for (const auto& b : c.list(*x, "banks"))
+        s.banks.push_back(c.choice(b, "banks", {"sha1", "sha256", "sha384", "sha512"}));
+    if (const Node* x = ps.opt("phases"))
+      for (const auto& ph : c.list(*x, "phases")) s.phases.push_back(c.string(ph, "phases"));
+    ps.done();
+  }
   if (const Node* v = m.opt("grow_headers")) u.grow_headers = c.boolean(*v, "grow_headers");
   if (const Node* v = m.opt("file")) {
     u.file = c.string(*v, "file");

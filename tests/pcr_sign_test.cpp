@@ -111,3 +111,40 @@ TEST_CASE(".pcrsig equals systemd-measure sign's for the same key", "[pcr][uki]"
   CHECK(bad.err.find("other.pub: error: this public key is not the PCR private key's") !=
         std::string::npos);
 }
+
+TEST_CASE("outputs.uki.pcr_signature gives the UKI `uki build --pcr-private-key` gives",
+          "[pcr][uki]") {
+  const fs::path stub = test::source_dir() /
+                        ".cache/debian/root/systemd-boot-efi/usr/lib/systemd/boot/efi/"
+                        "linuxx64.efi.stub";
+  if (!fs::exists(stub)) {
+    WARN("skipped: run scripts/fetch-debian-inputs first");
+    return;
+  }
+  test::TempDir d;
+  REQUIRE(test::run({"openssl", "genpkey", "-algorithm", "RSA", "-out", "pcr.key"}, {}, d.path())
+              .exit_code == 0);
+  ::chmod((d / "pcr.key").c_str(), 0600);
+  REQUIRE(
+      test::run({"openssl", "pkey", "-in", "pcr.key", "-pubout", "-out", "pcr.pub"}, {}, d.path())
+          .exit_code == 0);
+  test::write_text(d / "linux", "kernel");
+  test::write_text(d / "os-release", "ID=test\n");
+  test::write_text(d / "recipe.yaml",
+                   "name: pcrsig\nkernel: linux\ncmdline: console=ttyS0\noutputs:\n  direct: "
+                   "false\n  uki:\n    stub: " +
+                       stub.string() +
+                       "\n    os_release: os-release\n    pcr_signature: {private_key: pcr.key, "
+                       "public_key: pcr.pub, banks: [sha256], phases: [enter-initrd]}\n");
+  auto b = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  auto c = test::run_mkguest(
+      {"uki", "build", "--stub", stub.string(), "--linux=linux", "--cmdline=@out/cmdline",
+       "--os-release=@os-release", "--pcr-private-key=pcr.key", "--pcr-public-key=pcr.pub",
+       "--pcr-banks=sha256", "--phases=enter-initrd", "-o", "cli.efi"},
+      {}, d.path());
+  REQUIRE(c.exit_code == 0);
+  CHECK(test::sha256_file(d / "out/uki.efi") == test::sha256_file(d / "cli.efi"));
+  CHECK(test::read_text(d / "out/manifest.json").find("uki-pcr-public-key") != std::string::npos);
+}
