@@ -16,6 +16,14 @@
 
 namespace mkguest {
 
+// Contents wait on disk (in place or in a scratch file), not in memory: up to
+// 64 GiB per archive.
+inline ArchiveLimits rootfs_archive_limits() {
+  ArchiveLimits l;
+  l.max_total_size = 64ull << 30;
+  return l;
+}
+
 struct RootfsSource {
   // Directories or archives, lowest first. A directory contributes its names,
   // contents, link targets and permission bits, owned by root:root; an
@@ -25,7 +33,7 @@ struct RootfsSource {
   // is at its path (a directory overlay over a directory keeps its contents;
   // hard links to a replaced file keep the old file).
   std::vector<recipe::RootfsFile> files;
-  ArchiveLimits limits;
+  ArchiveLimits limits = rootfs_archive_limits();
   std::int64_t source_date = 0;  // mtime given to directory and overlay entries
 };
 

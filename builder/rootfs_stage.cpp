@@ -170,8 +170,11 @@ void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& imag
     const bool gpt = vs.partition_table == "gpt";
     DiskLayout l;
     try {
+      // A one-block image has no hash blocks (the root is that block's
+      // digest); its hash partition still gets one zero block, never read.
       l = plan_verity_disk(gpt ? PartitionTable::kGpt : PartitionTable::kMbr, data_bytes,
-                           g.output_size, root, vs.arch, seed);
+                           std::max<std::uint64_t>(g.output_size, p.hash_block_size), root, vs.arch,
+                           seed);
     } catch (const UsageError& e) {
       fail_at(vs.mark, std::string(e.what()).substr(7));
     }
