@@ -8,12 +8,13 @@
 #include "builder/uki_sections.h"
 #include "firmware/pe_hash.h"
 #include "firmware/pe_image.h"
+#include "firmware/tdx_events.h"
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest {
 
 nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::string& name,
-                                bool direct) {
+                                bool direct, const std::vector<std::uint64_t>& direct_ram_mib) {
   const pe::PeImage p = pe::parse_pe_image(uki, name);
   const std::string version = stub_version(uki, name);
   const int major = version.empty() ? 257 : tpm::stub_major(version);
@@ -61,6 +62,19 @@ nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::st
       tpm::extend_digest(disk, alg, *a_linux);
     }
     pcr4[bank] = {{"qemu-kernel", to_hex(qemu)}, {"disk", to_hex(disk)}};
+    // A direct boot: the kernel as QEMU hands it to OVMF (setup header
+    // edited for the command line and the initrd), then the action and the
+    // separator.
+    if (direct && !linux_pe.empty()) {
+      for (const std::uint64_t mib : direct_ram_mib) {
+        const Bytes patched = tdx::qemu_patch_kernel(linux_pe, mib << 20, initrd.size(), name);
+        Bytes r4 = tpm::zero_register(alg);
+        tpm::extend_digest(r4, alg, pe::authenticode_digest(patched, name + "(.linux)", alg));
+        tpm::extend(r4, alg, tpm::calling_efi_application());
+        tpm::extend(r4, alg, tpm::separator());
+        pcr4[bank]["direct-qemu-ovmf-" + std::to_string(mib) + "M"] = to_hex(r4);
+      }
+    }
     // PCR 9: the kernel's EFI stub measures LoadOptions (the stub passes
     // .cmdline) and the initrd it is handed (.initrd; with .pcrpkey the stub
     // adds generated cpios, so there is no prediction then).

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace mkguest {
 
@@ -14,7 +15,9 @@ namespace mkguest {
 // {uki[, direct-qemu-ovmf]}}, pcr11: {bank: [{phase, value}]}, pcr12: {bank:
 // value}, assumptions}. `direct`: also the direct boot of .linux/.initrd/
 // .cmdline through QEMU and OVMF (PCR 9).
+// `direct_ram_mib`: guest RAM sizes for which PCR 4 of that direct boot is
+// predicted too ("direct-qemu-ovmf-<N>M"; QEMU <= 9 edits the setup header).
 nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::string& name,
-                                bool direct);
+                                bool direct, const std::vector<std::uint64_t>& direct_ram_mib = {});
 
 }  // namespace mkguest

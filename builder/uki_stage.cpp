@@ -186,7 +186,8 @@ void stage_uki(BuildContext& ctx) {
 
   // The vTPM PCRs a boot of this UKI extends (docs/pcr.md).
   ctx.manifest.measurements()["tpm"] =
-      predict_uki_pcrs(out.bytes(), u.file, ctx.recipe.outputs.direct && initrd != nullptr);
+      predict_uki_pcrs(out.bytes(), u.file, ctx.recipe.outputs.direct && initrd != nullptr,
+                       ctx.recipe.measurements.tpm.direct_ram_mib);
 }
 
 }  // namespace mkguest

@@ -65,7 +65,16 @@ bool check_uki(const VerifyContext& ctx, std::vector<Finding>* findings) {
   if (const json* tpm = find(ctx.manifest, {"measurements", "tpm"})) {
     const bool direct = tpm->contains("pcr9") && (*tpm)["pcr9"].contains("sha256") &&
                         (*tpm)["pcr9"]["sha256"].contains("direct-qemu-ovmf");
-    const json derived = predict_uki_pcrs(b, file, direct);
+    // The RAM sizes of direct-boot PCR 4 values are in their names.
+    std::vector<std::uint64_t> ram;
+    if (const json* p4 = find(*tpm, {"pcr4", "sha256"}); p4 && p4->is_object())
+      for (const auto& [k, v] : p4->items())
+        if (k.rfind("direct-qemu-ovmf-", 0) == 0) {
+          const std::string n = k.substr(17, k.size() - 18);  // "<N>M"
+          if (!n.empty() && n.size() < 9 && n.find_first_not_of("0123456789") == std::string::npos)
+            ram.push_back(std::stoull(n));
+        }
+    const json derived = predict_uki_pcrs(b, file, direct, ram);
     for (const char* reg : {"pcr4", "pcr9", "pcr11", "pcr12"})
       if ((*tpm).value(reg, json()) != derived[reg])
         findings->push_back({"uki", std::string("measurements.tpm.") + reg,

@@ -233,6 +233,11 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
   if (r.outputs.uki.present && r.kernel.resolved.empty()) {
     c.fail(r.tree.mark, "missing required key 'kernel' in 'recipe' (outputs.uki needs a kernel)");
   }
+  if (r.measurements.tpm.present && !r.outputs.uki.present) {
+    const Node* m = r.tree.get("measurements");
+    c.fail(m ? m->mark : r.tree.mark,
+           "measurements.tpm predicts the PCRs of a UKI boot: it needs outputs.uki");
+  }
   if (!r.outputs.direct && !r.outputs.uki.present) {
     const Node* o = r.tree.get("outputs");
     c.fail(o ? o->mark : r.tree.mark, "nothing to build: every output is disabled");

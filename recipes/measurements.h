@@ -32,8 +32,18 @@ struct SnpSpec {
   Mark mark;
 };
 
+// `measurements.tpm`: options of the vTPM predictions (docs/pcr.md).
+struct TpmSpec {
+  bool present = false;
+  // Guest RAM sizes (MiB) for which to predict PCR 4 of a direct boot through
+  // QEMU -kernel/-initrd and OVMF (QEMU edits the kernel's setup header, and
+  // the initrd's address depends on the RAM size).
+  std::vector<std::uint64_t> direct_ram_mib;
+};
+
 struct MeasurementsSpec {
   SnpSpec snp;
+  TpmSpec tpm;
 };
 
 }  // namespace mkguest::recipe

@@ -95,7 +95,17 @@ MeasurementsSpec read_measurements(const Checker& c, const Node& n) {
   MapView m(c, n, "measurements");
   if (const Node* v = m.opt("snp")) ms.snp = read_snp(c, *v);
   m.reserved("tdx", "Intel TDX measurements");
-  m.reserved("tpm", "vTPM PCR predictions");
+  if (const Node* v = m.opt("tpm")) {
+    MapView t(c, *v, "tpm");
+    ms.tpm.present = true;
+    if (const Node* r = t.opt("direct_ram_mib")) {
+      const std::vector<Node> one{*r};
+      for (const auto& item : r->is_seq() ? r->seq : one)
+        ms.tpm.direct_ram_mib.push_back(
+            static_cast<std::uint64_t>(c.integer(item, "direct_ram_mib", 64, 1 << 22)));
+    }
+    t.done();
+  }
   m.done();
   return ms;
 }

@@ -241,3 +241,31 @@ TEST_CASE("outputs.uki.secureboot signs the build's UKI reproducibly", "[sign][u
   CHECK(test::read_text(d / "a/manifest.json").find(test::read_text(d / "db.key").substr(40, 40)) ==
         std::string::npos);
 }
+
+TEST_CASE("Authenticode sha384 equals osslsigncode's", "[sign]") {
+  if (!have_inputs() || !test::have_tool("osslsigncode")) {
+    WARN("skipped: inputs or osslsigncode missing");
+    return;
+  }
+  test::TempDir d;
+  make_db_key(d, "db");
+  // osslsigncode signs the 252 stub (83297 bytes: padded to 8 first) with sha384.
+  auto s = test::run({"osslsigncode", "sign", "-certs", "db.crt", "-key", "db.key", "-h", "sha384",
+                      "-time", "1700000000", "-in", stub252().string(), "-out", "o.efi"},
+                     {}, d.path());
+  INFO(s.out << s.err);
+  REQUIRE(s.exit_code == 0);
+  auto v = test::run({"osslsigncode", "verify", "-CAfile", "db.crt", "-in", "o.efi"}, {}, d.path());
+  std::string want =
+      to_hex(authenticode_signed_digest(read_file(stub252()), "stub", HashAlg::kSha384));
+  for (auto& c : want) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  CHECK(v.out.find("Calculated message digest : " + want) != std::string::npos);
+  CHECK(v.out.find("Current message digest    : " + want) != std::string::npos);
+  // And our verifier reads osslsigncode's signature.
+  const auto sigs = verify_pe_signatures(read_file(d / "o.efi"), "o.efi", read_file(d / "db.crt"));
+  REQUIRE(sigs.size() == 1);
+  CHECK(sigs[0].digest_algorithm == "sha384");
+  CHECK(sigs[0].digest_matches);
+  CHECK(sigs[0].signature_valid);
+  CHECK(sigs[0].chain_trusted);
+}

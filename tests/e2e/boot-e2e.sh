@@ -105,6 +105,7 @@ check "direct program" "hello from the verity root $busybox_sum" "$(sed -n 's/^@
 check3 "direct PCR 9" "$(python3 "$here/pcr.py" pcr9 "$work/cmdline-direct.txt" "$work/initrd.cpio")" \
   "$(mf pcr9 direct-qemu-ovmf)" "$(pcr direct 9)"
 check "direct PCR 11" "$(python3 "$here/pcr.py" zero)" "$(pcr direct 11)"
+check "direct PCR 4 (manifest vs guest, -m 1024)" "$(mf pcr4 direct-qemu-ovmf-1024M)" "$(pcr direct 4)"
 
 # pcr.py's Authenticode against osslsigncode on the Debian-signed kernel (when installed).
 if command -v osslsigncode >/dev/null; then
