@@ -33,6 +33,7 @@ void ContentReader::read(std::uint64_t off, std::span<std::uint8_t> out) {
   if (off > c_.size || out.size() > c_.size - off) {
     throw InternalError("content read past the file's size");
   }
+  if (out.empty()) return;
   if (c_.memory) {
     std::memcpy(out.data(), c_.memory->data() + off, out.size());
     return;

@@ -13,6 +13,7 @@
 #include "builder/initrd.h"
 #include "builder/rootfs_stage.h"
 #include "builder/snp_stage.h"
+#include "builder/tdx_stage.h"
 #include "builder/uki_stage.h"
 #include "recipes/variables.h"
 
@@ -186,6 +187,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     stage_uki(ctx);
   }
   BuildResult result;
+  if (r.measurements.tdx.present) {
+    Step s(progress, "measure tdx");
+    stage_measure_tdx(ctx);
+  }
   if (r.measurements.snp.present) {
     Step s(progress, "measure snp");
     stage_measure_snp(ctx);

@@ -139,11 +139,15 @@ void add_tdx(Builder& b, const json& tdx) {
   for (const char* r : {"rtmr_1", "rtmr_2"})
     if (const json* v = find(tdx, {r}))
       b.add("tdx", r, r, b.hex_list(*v, std::string("tdx.") + r, 48));
-  // Not checked by the default policy; published under the namespaced id only.
-  if (const json* v = find(tdx, {"rtmr_0"}))
+  // Not checked by the default policy; published under the namespaced id only,
+  // and only when it is complete (without the host's ACPI tables it is not).
+  const json* complete = find(tdx, {"rtmr_0_complete"});
+  const bool rtmr0_ok = !complete || !complete->is_boolean() || complete->get<bool>();
+  if (const json* v = find(tdx, {"rtmr_0"}); v && rtmr0_ok)
     b.add("tdx", "", "rtmr_0", b.hex_list(*v, "tdx.rtmr_0", 48));
+  // Flat, or under "trustee" as `measure tdx --json` and measurements.tdx write them.
   for (const char* e : {"tdvfkernel", "tdvfkernelparams"})
-    if (const json* v = find(tdx, {e}))
+    if (const json* v = find(tdx, {e}) ? find(tdx, {e}) : find(tdx, {"trustee", e}))
       b.add("tdx", e, e, b.hex_scalar(*v, std::string("tdx.") + e, 48));
   if (const json* v = find(tdx, {"xfam"}))
     b.add("tdx", "xfam", "xfam", b.hex_list(*v, "tdx.xfam", 8));

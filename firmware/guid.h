@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/byte_reader.h"
+
 namespace mkguest {
 
 class Guid {
@@ -18,6 +20,10 @@ class Guid {
   // malformed constant (GUIDs in code are constants).
   static Guid parse(std::string_view text);
   static Guid from_bytes(std::span<const std::uint8_t> b);  // 16 bytes, EFI order
+  // Parses user text (any hex case); false when malformed.
+  static bool try_parse(std::string_view text, Guid* out);
+  // The 16 bytes at `off` of `r` (InputError naming the offset when short).
+  static Guid at(const ByteReader& r, std::size_t off);
 
   const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
   std::string str() const;

@@ -7,68 +7,31 @@
 #include "base/byte_reader.h"
 #include "base/byte_writer.h"
 #include "base/error.h"
-#include "firmware/efi_guid.h"
-
-using mkguest::efi::EfiGuid;
-using mkguest::efi::guid_at;
-using mkguest::efi::parse_guid;
-using mkguest::efi::try_parse_guid;
+#include "firmware/guid.h"
+#include "firmware/ovmf_table.h"
 
 namespace mkguest::tdx {
 namespace {
 
-constexpr std::string_view kFooterGuid = "96b582de-1fb2-45f7-baea-a366c55a082d";
-constexpr std::string_view kTdxEntryGuid = "e47a6535-984a-4798-865e-4685a7bf8ec2";
 constexpr std::string_view kTdxMetadataGuid = "e9eaf9f3-168e-44d5-a8eb-7f4d8738f6ae";
 constexpr std::size_t kPage = 4096;
 
-// Walks the OVMF GUIDed footer table back from the end of the image. Returns
-// the data of the entry with `guid`, or an empty optional when there is no
-// table (no footer GUID) or no such entry.
-bool find_table_entry(const ByteReader& r, const EfiGuid& want, std::size_t* data_off,
-                      std::size_t* data_len, bool* has_table) {
-  *has_table = false;
-  const std::size_t n = r.size();
-  if (n < 0x32) return false;
-  if (!(guid_at(r, n - 0x30) == parse_guid(kFooterGuid))) return false;
-  *has_table = true;
-  const std::size_t total = r.le16(n - 0x32);
-  const std::size_t end_of_table = n - 0x20;
-  if (total < 18 || total > end_of_table)
-    r.fail(n - 0x32,
-           "OVMF footer table length " + std::to_string(total) + " does not fit the image");
-  const std::size_t start = end_of_table - total;
-  std::size_t end = end_of_table - 18;  // the footer entry itself is [len][guid]
-  while (end > start) {
-    if (end - start < 18) r.fail(start, "truncated entry in the OVMF footer table");
-    const std::size_t len = r.le16(end - 18);
-    if (len < 18 || len > end - start)
-      r.fail(end - 18, "OVMF footer table entry length " + std::to_string(len) + " is invalid");
-    if (guid_at(r, end - 16) == want) {
-      *data_off = end - len;
-      *data_len = len - 18;
-      return true;
-    }
-    end -= len;
-  }
-  return false;
-}
-
+// The TDVF descriptor: through the OVMF footer table's TDX entry (a u32
+// offset back from the end of the image), or, only when the image has no
+// table at all, through the legacy pointer at end - 0x20.
 std::uint64_t locate_descriptor(const ByteReader& r, bool* legacy) {
-  std::size_t off = 0, len = 0;
-  bool has_table = false;
   *legacy = false;
-  if (find_table_entry(r, parse_guid(kTdxEntryGuid), &off, &len, &has_table)) {
-    if (len < 4) r.fail(off, "TDX metadata table entry is shorter than 4 bytes");
-    const std::uint32_t back = r.le32(off);
+  const OvmfTable table = OvmfTable::parse(r);
+  if (const OvmfTableEntry* e = table.find(Guid::parse(ovmf_guid::kTdxMetadata))) {
+    const std::uint32_t back = table.u32(*e, 0, "TDX metadata offset");
     if (back > r.size() - 16 || back < 16)
-      r.fail(off, "TDX metadata offset " + hex_offset(back) + " points outside the image");
+      r.fail(e->offset, "TDX metadata offset " + hex_offset(back) + " points outside the image");
     const std::size_t desc = r.size() - back;
-    if (!(guid_at(r, desc - 16) == parse_guid(kTdxMetadataGuid)))
+    if (!(Guid::at(r, desc - 16) == Guid::parse(kTdxMetadataGuid)))
       r.fail(desc - 16, "TDX metadata GUID missing before the TDVF descriptor");
     return desc;
   }
-  if (has_table) r.fail(r.size() - 0x30, "OVMF footer table has no TDX metadata entry");
+  if (table.found()) r.fail(r.size() - 0x30, "OVMF footer table has no TDX metadata entry");
   if (r.size() < 0x20) r.fail(0, "image too small for TDX metadata");
   *legacy = true;
   const std::uint32_t desc = r.le32(r.size() - 0x20);

@@ -7,12 +7,8 @@
 #include "base/byte_reader.h"
 #include "base/byte_writer.h"
 #include "base/error.h"
-#include "firmware/efi_guid.h"
+#include "firmware/guid.h"
 
-using mkguest::efi::EfiGuid;
-using mkguest::efi::guid_at;
-using mkguest::efi::parse_guid;
-using mkguest::efi::try_parse_guid;
 #include "firmware/pe_hash.h"
 
 namespace mkguest::tdx {
@@ -150,8 +146,7 @@ Bytes utf16le_nul(std::string_view s) {
 Bytes uefi_variable_data(const std::string& guid, const std::string& name,
                          std::span<const std::uint8_t> data) {
   ByteWriter w;
-  const EfiGuid g = parse_guid(guid);
-  w.append(g);
+  w.append(Guid::parse(guid).bytes());
   w.le64(name.size());
   w.le64(data.size());
   Bytes n = utf16le_nul(name);
@@ -167,11 +162,11 @@ Bytes fv_load_option(std::uint32_t attributes, const std::string& description,
   path.u8(0x04);  // media device path
   path.u8(0x07);  // PIWG firmware volume
   path.le16(20);
-  path.append(parse_guid(fv_guid));
+  path.append(Guid::parse(fv_guid).bytes());
   path.u8(0x04);
   path.u8(0x06);  // PIWG firmware file
   path.le16(20);
-  path.append(parse_guid(file_guid));
+  path.append(Guid::parse(file_guid).bytes());
   path.u8(0x7F);
   path.u8(0xFF);
   path.le16(4);

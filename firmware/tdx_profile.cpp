@@ -9,12 +9,8 @@
 #include <set>
 
 #include "base/error.h"
-#include "firmware/efi_guid.h"
+#include "firmware/guid.h"
 
-using mkguest::efi::EfiGuid;
-using mkguest::efi::guid_at;
-using mkguest::efi::parse_guid;
-using mkguest::efi::try_parse_guid;
 #include "firmware/tdx_profiles_data.h"
 
 namespace mkguest::tdx {
@@ -59,9 +55,9 @@ std::uint64_t number(const std::string& src, const YAML::Node& n, std::uint64_t 
 }
 
 std::string guid(const std::string& src, const YAML::Node& n) {
-  EfiGuid g{};
+  Guid g;
   const std::string s = str(src, n);
-  if (!try_parse_guid(s, &g)) fail(src, n, "malformed GUID '" + s + "'");
+  if (!Guid::try_parse(s, &g)) fail(src, n, "malformed GUID '" + s + "'");
   return s;
 }
 

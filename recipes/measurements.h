@@ -32,6 +32,19 @@ struct SnpSpec {
   Mark mark;
 };
 
+// measurements.tdx: MRTD (both page orders) and RTMR0-2 of a TD booting the
+// build's UKI (outputs.uki) or, without one, its kernel, initrd and cmdline.
+struct TdxSpec {
+  bool present = false;
+  std::filesystem::path firmware;
+  std::string firmware_display;
+  std::string profile;                 // a shipped host profile name
+  std::filesystem::path profile_file;  // or a YAML file
+  std::uint64_t ram_mib = 2048;
+  std::filesystem::path acpi_dir;  // the host's fw_cfg ACPI blobs (for RTMR0), optional
+  Mark mark;
+};
+
 // `measurements.tpm`: options of the vTPM predictions (docs/pcr.md).
 struct TpmSpec {
   bool present = false;
@@ -43,6 +56,7 @@ struct TpmSpec {
 
 struct MeasurementsSpec {
   SnpSpec snp;
+  TdxSpec tdx;
   TpmSpec tpm;
 };
 

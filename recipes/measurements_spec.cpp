@@ -1,5 +1,6 @@
 // The `measurements` section (recipes/README.md "## measurements").
 #include "firmware/snp_measure.h"
+#include "firmware/tdx_profile.h"
 #include "recipes/checker.h"
 
 namespace mkguest::recipe {
@@ -94,7 +95,28 @@ MeasurementsSpec read_measurements(const Checker& c, const Node& n) {
   MeasurementsSpec ms;
   MapView m(c, n, "measurements");
   if (const Node* v = m.opt("snp")) ms.snp = read_snp(c, *v);
-  m.reserved("tdx", "Intel TDX measurements");
+  if (const Node* v = m.opt("tdx")) {
+    MapView t(c, *v, "tdx");
+    TdxSpec& x = ms.tdx;
+    x.present = true;
+    x.mark = v->mark;
+    const PathRef fw = c.path(t.req("firmware"), "firmware");
+    x.firmware = fw.resolved;
+    x.firmware_display = fw.display;
+    if (const Node* p = t.opt("profile")) {
+      const std::string name = c.string(*p, "profile");
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".yaml") == 0) {
+        x.profile_file = c.path(*p, "profile").resolved;
+        x.profile = name;
+      } else {
+        x.profile = c.choice(*p, "profile", tdx::builtin_profile_names());
+      }
+    }
+    if (const Node* r = t.opt("ram_mib"))
+      x.ram_mib = static_cast<std::uint64_t>(c.integer(*r, "ram_mib", 64, 1 << 22));
+    if (const Node* a = t.opt("acpi")) x.acpi_dir = c.path(*a, "acpi", /*directory=*/true).resolved;
+    t.done();
+  }
   if (const Node* v = m.opt("tpm")) {
     MapView t(c, *v, "tpm");
     ms.tpm.present = true;
