@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   cli::register_uki(app);
   cli::register_measure_pcr11(app);
   cli::register_inspect(app);
+  cli::register_se(app);
 
   try {
     app.parse(argc, argv);
