@@ -256,7 +256,8 @@ TEST_CASE("SE: what the tools validate is an error with its place", "[se]") {
   r = run({"--enable-dump"});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("--enable-dump needs --comm-key"));
-  CHECK_FALSE(fs::exists(d / "x.img.tmp"));
+  for (const auto& f : fs::directory_iterator(d.path()))
+    CHECK(f.path().filename().string().find(".mkguest-") == std::string::npos);
   // 96 host keys do not fit a 2-page header.
   std::vector<ossl::Pkey> keys;
   se::ImageInputs in;
