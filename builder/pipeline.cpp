@@ -12,6 +12,7 @@
 #include "builder/fs_load.h"
 #include "builder/initrd.h"
 #include "builder/rootfs_stage.h"
+#include "builder/se_stage.h"
 #include "builder/snp_stage.h"
 #include "builder/tdx_stage.h"
 #include "builder/uki_stage.h"
@@ -185,6 +186,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
   if (r.outputs.uki.present) {
     Step s(progress, "uki");
     stage_uki(ctx);
+  }
+  if (r.outputs.se.present) {
+    Step s(progress, "se");
+    stage_se(ctx);
   }
   BuildResult result;
   if (r.measurements.tdx.present) {

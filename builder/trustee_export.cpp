@@ -162,7 +162,13 @@ void add_tpm(Builder& b, const json& tpm) {
     // The SHA-256 bank is the one Trustee's TPM verifiers report.
     const json* bank = value.is_object() ? find(value, {"sha256"}) : &value;
     if (!bank) continue;
-    json list = b.hex_list(*bank, "tpm." + key + ".sha256", 32);
+    // PCR 11 per boot phase ([{phase, value}], measurements.tpm): the register
+    // holds one of these values, depending on when the guest is attested.
+    json values = json::array();
+    if (bank->is_array())
+      for (const auto& e : *bank)
+        if (e.is_object() && e.contains("value")) values.push_back(e["value"]);
+    json list = b.hex_list(values.empty() ? *bank : values, "tpm." + key + ".sha256", 32);
     b.add("tpm", "tpm_" + key, key, list);
     if (key == "pcr11") {  // the Azure vTPM verifiers' names for the same PCR
       b.out_["snp_pcr11"] = list;

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest_se_hdr.h"
+#include "builder/se_reader.h"
 #include "verity/geometry.h"
 #include "verity/verity_file.h"
 
@@ -225,6 +226,30 @@ bool check_se_header(const VerifyContext& ctx, std::vector<Finding>* findings) {
         continue;
       }
       found = true;
+      if (h.offset >= 0x14000) {
+        // An image: PLD, ALD, TLD and NEP re-derived from its pages and IPIB.
+        try {
+          const se::Image img = se::parse_image(f.bytes(), name);
+          const char* names[] = {"pld", "ald", "tld"};
+          const Bytes* got[] = {&img.pld, &img.ald, &img.tld};
+          const Bytes* hdr[] = {&img.header.pld, &img.header.ald, &img.header.tld};
+          for (int i = 0; i < 3; ++i) {
+            if (*got[i] != *hdr[i])
+              findings->push_back(
+                  {"se-header", name,
+                   std::string(names[i]) + " recomputed from the image differs from its header"});
+            const std::string want = lower(find_string(*se, {names[i]}));
+            if (!want.empty() && want != to_hex(*hdr[i]))
+              findings->push_back({"se-header", name,
+                                   std::string(names[i]) + " differs: manifest " + want +
+                                       ", header " + to_hex(*hdr[i])});
+          }
+          if (img.nep != img.header.nep)
+            findings->push_back({"se-header", name, "nep recomputed from the image differs"});
+        } catch (const InputError& e) {
+          findings->push_back({"se-header", name, e.message()});
+        }
+      }
       if (!want_tag.empty() && h.tag != want_tag)
         findings->push_back(
             {"se-header", name, "se.tag differs: manifest " + want_tag + ", header " + h.tag});

@@ -140,6 +140,7 @@ std::int64_t parse_epoch(const std::string& s, bool* ok) {
 InitrdSpec read_initrd(const Checker& c, const Node& n);
 // Defined in recipes/uki_spec.cpp.
 UkiSpec read_uki(const Checker& c, const Node& n);
+SeSpec read_se(const Checker& c, const Node& n);
 // Defined in recipes/rootfs_spec.cpp.
 RootfsSpec read_rootfs(const Checker& c, const Node& n);
 // Defined in recipes/measurements_spec.cpp.
@@ -212,7 +213,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     MapView out(c, *o, "outputs");
     if (const Node* d = out.opt("direct")) r.outputs.direct = c.boolean(*d, "direct");
     if (const Node* u = out.opt("uki")) r.outputs.uki = read_uki(c, *u);
-    out.reserved("se", "IBM Secure Execution images");
+    if (const Node* se = out.opt("se")) r.outputs.se = read_se(c, *se);
     out.done();
   }
   if (const Node* n = top.opt("rootfs")) {

@@ -189,9 +189,26 @@ struct UkiSpec {
   Mark mark;
 };
 
+// `outputs.se`: an IBM Secure Execution image (docs/se.md).
+struct SeSpec {
+  bool present = false;
+  PathRef stage3a, stage3b;          // the loaders (measured: they are part of the image)
+  std::vector<PathRef> host_keys;    // host-key documents, one key slot each
+  std::vector<PathRef> certs, crls;  // verification: the IBM Z signing cert, CAs, CRLs
+  std::optional<PathRef> root_ca;    // default: the system's roots
+  bool no_verify = false;
+  std::optional<PathRef> comm_key, header_key, image_key;
+  std::uint64_t pcf = 0xe0, scf = 0;
+  bool component_check = true;
+  std::string test_seed;  // UNSAFE: deterministic secrets, for tests only
+  std::string file = "se.img", hdr_file = "hdr.bin";
+  Mark mark;
+};
+
 struct OutputsSpec {
   bool direct = true;  // kernel, initrd, cmdline
   UkiSpec uki;
+  SeSpec se;
 };
 
 // One piece of the cmdline as written (a string, or one list item), with its

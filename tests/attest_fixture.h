@@ -13,6 +13,8 @@
 
 #include "base/byte_writer.h"
 #include "base/digest.h"
+#include "builder/se_image.h"
+#include "builder/sink.h"
 #include "tests/test_util.h"
 
 namespace mkguest::test {
@@ -33,39 +35,35 @@ struct SeImage {
   Bytes image;
   std::string tag;
   std::vector<std::string> phkh;
+  std::string pld, ald, tld;
 };
 
-// An SE image: 0x14000 bytes of loader, the header (2 key slots), components.
+// A real SE image (builder/se_image.h) with two host keys and seeded secrets.
 inline SeImage make_se_image() {
   SeImage s;
-  ByteWriter w;
-  w.append(pseudo_bytes(0x14000, 7));
-  std::size_t h = w.size();
-  const std::uint64_t nks = 2, sea = 128;
-  const std::uint32_t phs = static_cast<std::uint32_t>(0x1a0 + 80 * nks + sea + 16);
-  w.be64(0x49424d5365634578ull);  // IBMSecEx
-  w.be32(0x100);
-  w.be32(phs);
-  w.append(pseudo_bytes(12, 1));  // IV
-  w.be32(0);
-  w.be64(nks);
-  w.be64(sea);
-  w.be64(262);                              // nep
-  w.be64(0);                                // pcf
-  w.append(pseudo_bytes(160 + 3 * 64, 2));  // cust pub key, PLD, ALD, TLD
-  for (std::uint64_t i = 0; i < nks; ++i) {
-    Bytes slot = pseudo_bytes(80, 10 + static_cast<std::uint32_t>(i));
-    s.phkh.push_back(to_hex(std::span(slot).subspan(0, 32)));
-    w.append(slot);
+  auto rnd = se::seeded_random("attest fixture");
+  std::vector<ossl::Pkey> hosts;
+  se::ImageInputs in;
+  const Bytes kernel = pseudo_bytes(0x20000, 7), s3a = pseudo_bytes(9912, 8),
+              s3b = pseudo_bytes(5860, 9), initrd = pseudo_bytes(10000, 6);
+  in.kernel = kernel;
+  in.stage3a = s3a;
+  in.stage3b = s3b;
+  in.initrd = std::span<const std::uint8_t>(initrd);
+  in.parmline = Bytes{'c', 'o', 'n', 's', 'o', 'l', 'e'};
+  in.component_check = false;
+  for (int i = 0; i < 2; ++i) {
+    hosts.push_back(se::generate_p521(*rnd));
+    in.host_keys.push_back(hosts.back().get());
   }
-  w.append(pseudo_bytes(sea, 3));
-  Bytes tag = pseudo_bytes(16, 4);
-  s.tag = to_hex(tag);
-  w.append(tag);
-  if (w.size() - h != phs) throw std::logic_error("SE header size");
-  w.align(0x1000);
-  w.append(pseudo_bytes(0x3000, 5));
-  s.image = w.take();
+  MemorySink out;
+  const se::BuiltImage img = se::write_image(in, {}, {}, *rnd, out);
+  for (const auto& p : img.phkh) s.phkh.push_back(to_hex(p));
+  s.tag = to_hex(img.tag);
+  s.pld = to_hex(img.pld);
+  s.ald = to_hex(img.ald);
+  s.tld = to_hex(img.tld);
+  s.image = out.bytes();
   return s;
 }
 
@@ -156,9 +154,9 @@ inline nlohmann::json make_outdir(const std::filesystem::path& dir) {
         {"se",
          {{"tag", se.tag},
           {"image_phkh", se.phkh},
-          {"pld", hex_of(0x41, 64)},
-          {"ald", hex_of(0x42, 64)},
-          {"tld", hex_of(0x43, 64)}}}}}};
+          {"pld", se.pld},
+          {"ald", se.ald},
+          {"tld", se.tld}}}}}};
   write_text(dir / "manifest.json", m.dump(2) + "\n");
   return m;
 }

@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "tests/attest_fixture.h"
+#include "tests/snp_fixtures.h"
+#include "tests/tdx_fixture.h"
 #include "tests/test_util.h"
 
 namespace mkguest::test {
@@ -399,6 +401,123 @@ TEST_CASE("trustee: SE hdr.bin and the policy snippet", "[trustee][se]") {
   CHECK(rego.find("input.se.tag == \"" + se.tag + "\"") != std::string::npos);
   for (const auto& h : se.phkh) CHECK(rego.find("\"" + h + "\"") != std::string::npos);
   CHECK(rego.find("package policy") != std::string::npos);
+}
+
+// Acceptance: one real build with SNP, TDX, UKI (vTPM) and SE measurements.
+TEST_CASE("trustee: a build with SNP, TDX, UKI and SE measurements passes the policy",
+          "[trustee][se][tdx][uki][examples]") {
+  TempDir t;
+  std::string why;
+  const auto ovmf = tdx::debian_ovmf(&why);
+  const auto kernel = ovmf.empty() ? std::filesystem::path() : tdx::debian_kernel(&why);
+  const std::filesystem::path stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+  if (kernel.empty() || !std::filesystem::exists(stub)) {
+    WARN((why.empty() ? "skipped: no systemd-boot-efi stub" : why));
+    return;
+  }
+  write_snp_fixtures(t.path());
+  std::filesystem::copy_file(ovmf, t / "OVMF.fd");
+  std::filesystem::copy_file(kernel, t / "vmlinuz");
+  std::filesystem::copy_file(stub, t / "stub.efi");
+  const auto v = source_dir() / "tests/vectors/se";
+  std::filesystem::copy_file(v / "host.crt", t / "host.crt");
+  write_text(t / "stage3a.bin", std::string(9912, 'a'));
+  write_text(t / "stage3b.bin", std::string(5860, 'b'));
+  write_text(t / "init", "#!/bin/sh\n");
+  write_text(t / "recipe.yaml", R"(name: all-platforms
+version: "1.0"
+source_date_epoch: 1700000000
+kernel: vmlinuz
+cmdline: [console=ttyS0, "img=${name}"]
+initrd:
+  files: [{src: init, dst: /init}]
+outputs:
+  uki: {stub: stub.efi, uname: null}
+  se:
+    stage3a: stage3a.bin
+    stage3b: stage3b.bin
+    host_keys: [host.crt]
+    no_verify: true
+    component_check: false
+    test_seed: acceptance
+measurements:
+  snp: {firmware: synth_ovmf_new_order.fd, vcpus: [1, 2], vcpu_types: [EPYC-Genoa]}
+  tdx: {firmware: OVMF.fd, profile: edk2-202408-qemu8}
+)");
+  auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  auto r = run_mkguest({"export", "trustee", "out", "-o", "msg.json", "--values", "values.json",
+                        "--se-dir", "se", "--namespace", "example.org/images"},
+                       {}, t.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json m = json::parse(read_text(t / "out/manifest.json"));
+  const json msg = json::parse(read_text(t / "msg.json"));
+  write_text(t / "payload.b64", msg["payload"].get<std::string>());
+  auto d = run({"base64", "-d", (t / "payload.b64").string()});
+  REQUIRE(d.exit_code == 0);
+  const json values = json::parse(d.out);
+  CHECK(values == json::parse(read_text(t / "values.json")));
+  // The manifest's values, with the policy's JSON types.
+  const json& mm = m["measurements"];
+  REQUIRE(values["snp_launch_measurement"].is_array());
+  CHECK(values["snp_launch_measurement"].size() == mm["snp"]["launch_digests"].size());
+  CHECK(values["mr_td"] ==
+        json::array({mm["tdx"]["mr_td"]["single-pass"], mm["tdx"]["mr_td"]["two-pass"]}));
+  CHECK(values["rtmr_1"] == json::array({mm["tdx"]["rtmr_1"]}));
+  CHECK(values["rtmr_2"] == json::array({mm["tdx"]["rtmr_2"]}));
+  CHECK(values["tdvfkernel"] == mm["tdx"]["trustee"]["tdvfkernel"]);
+  CHECK(values["tpm_pcr11"].is_array());
+  const std::string se_tag = "rvps:///example.org/images/all-platforms/se/tag:1.0";
+  const std::string se_phkh = "rvps:///example.org/images/all-platforms/se/image_phkh:1.0";
+  CHECK(values[se_tag] == mm["se"]["tag"]);
+  CHECK(values[se_phkh] == mm["se"]["image_phkh"]);
+  CHECK(read_text(t / "se/hdr.bin") == read_text(t / "out/hdr.bin"));
+
+  // Evidence a genuine guest of this image reports; the policy accepts it.
+  json ref = values;
+  add_operator_values(ref);
+  json manifest_like = m;
+  manifest_like["measurements"]["tdx"]["tdvfkernel"] = mm["tdx"]["trustee"]["tdvfkernel"];
+  manifest_like["measurements"]["tdx"]["tdvfkernelparams"] =
+      mm["tdx"]["trustee"]["tdvfkernelparams"];
+  // A guest attested in the initrd reports PCR 11 of the enter-initrd phase.
+  for (const auto& e : mm["tpm"]["pcr11"]["sha256"])
+    if (e["phase"] == "enter-initrd")
+      manifest_like["measurements"]["tpm"]["pcr11"]["sha256"] = e["value"];
+  REQUIRE(manifest_like["measurements"]["tpm"]["pcr11"]["sha256"].is_string());
+  CHECK(evaluate(snp_evidence(manifest_like), ref).executables == 3);
+  const Claims tdx = evaluate(tdx_evidence(manifest_like), ref);
+  CHECK(tdx.executables == 3);
+  CHECK(tdx.hardware == 2);
+  CHECK(evaluate(tpm_evidence(manifest_like), ref).executables == 3);
+  // SE: the snippet's rule (se.version "256", se.tag ==, se.image_phkh in).
+  auto se_pinned = [&](const json& ev) {
+    return ev["version"] == "256" && ev["tag"] == ref[se_tag] &&
+           std::find(ref[se_phkh].begin(), ref[se_phkh].end(), ev["image_phkh"]) !=
+               ref[se_phkh].end();
+  };
+  const json se_ev = {
+      {"version", "256"}, {"tag", mm["se"]["tag"]}, {"image_phkh", mm["se"]["image_phkh"][0]}};
+  CHECK(se_pinned(se_ev));
+  const std::string rego = read_text(t / "se/se-policy.rego");
+  CHECK(rego.find("input.se.tag == \"" + mm["se"]["tag"].get<std::string>() + "\"") !=
+        std::string::npos);
+  // One changed value fails.
+  json bad = se_ev;
+  bad["tag"] = hex_of(0x11, 16);
+  CHECK_FALSE(se_pinned(bad));
+  json ev = snp_evidence(manifest_like);
+  ev["snp"]["measurement"] = hex_of(0x19, 48);
+  CHECK(evaluate(ev, ref).executables == 33);
+  ev = tdx_evidence(manifest_like);
+  ev["tdx"]["quote"]["body"]["rtmr_1"] = hex_of(0x29, 48);
+  CHECK(evaluate(ev, ref).executables == 33);
+  // verify re-derives and accepts the build, and names a changed byte of the SE image.
+  auto ok = run_mkguest({"verify", "out"}, {}, t.path());
+  INFO(ok.out);
+  CHECK(ok.exit_code == 0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
+#include "builder/cli/inspect_se.h"
 #include "builder/pe_sign.h"
 #include "builder/uki_pcrs.h"
 #include "builder/uki_sections.h"
@@ -20,7 +21,7 @@ namespace mkguest::cli {
 namespace {
 
 struct Args {
-  std::string file, ca;
+  std::string file, ca, hdr_key, host_key;
   bool json = false;
 };
 
@@ -107,6 +108,12 @@ void print_text(const nlohmann::json& j, const std::string& file) {
 
 void run(const Args& a) {
   MappedFile f(a.file);
+  if (looks_like_se(f.bytes())) {
+    inspect_se(a.file, a.hdr_key, a.host_key, a.json);
+    return;
+  }
+  if (!a.hdr_key.empty() || !a.host_key.empty())
+    throw UsageError("--hdr-key and --host-key are for IBM SE images");
   const Bytes ca = a.ca.empty() ? Bytes() : read_file(a.ca);
   const nlohmann::json j = inspect_pe(f.bytes(), a.file, ca);
   if (a.json) {
@@ -126,11 +133,19 @@ void register_inspect(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* c = app.add_subcommand(
       "inspect",
-      "Show what a PE image (UKI, kernel, stub) holds: sections and digests, .osrel/.cmdline/"
+      "Show what an IBM SE image or header holds (header fields, components, PLD/ALD/TLD "
+      "recomputed; decrypted with --hdr-key or --host-key), or what a PE image (UKI, kernel, stub) "
+      "holds: sections and digests, .osrel/.cmdline/"
       ".uname, signatures and whether they verify (exit 1 if one does not), predicted PCR 11 and "
       "PCR 4");
   c->add_option("FILE", a->file, "the image")->required()->check(CLI::ExistingFile);
   c->add_option("--ca", a->ca, "check the signatures' chain to these certificates (PEM)")
+      ->check(CLI::ExistingFile);
+  c->add_option("--hdr-key", a->hdr_key,
+                "SE: the header key (32-byte file): verify the tag and decrypt")
+      ->check(CLI::ExistingFile);
+  c->add_option("--host-key", a->host_key,
+                "SE: a host private key (PEM): open its key slot, verify the tag and decrypt")
       ->check(CLI::ExistingFile);
   c->add_flag("--json", a->json, "print JSON");
   c->callback([a] { run(*a); });

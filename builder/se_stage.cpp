@@ -1,0 +1,109 @@
+#include "builder/se_stage.h"
+
+#include <memory>
+#include <optional>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/se_hkd.h"
+#include "builder/se_image.h"
+#include "builder/se_values.h"
+
+namespace mkguest {
+namespace {
+
+Bytes key_file(const recipe::PathRef& p, std::size_t size, const char* what) {
+  Bytes b = read_file(p.resolved);
+  if (b.size() != size)
+    throw file_error(p.display, std::string(what) + " must be exactly " + std::to_string(size) +
+                                    " bytes, not " + std::to_string(b.size()));
+  return b;
+}
+
+void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& p) {
+  const Bytes b = read_file(p.resolved);
+  ctx.manifest.add_input(role, p.display, b.size(), digest(HashAlg::kSha256, b));
+}
+
+}  // namespace
+
+void stage_se(BuildContext& ctx) {
+  const recipe::SeSpec& s = ctx.recipe.outputs.se;
+  se::HkdOptions ho;
+  for (const auto& k : s.host_keys) ho.host_key_docs.push_back(k.resolved.string());
+  for (const auto& c : s.certs) ho.certs.push_back(c.resolved.string());
+  for (const auto& c : s.crls) ho.crls.push_back(c.resolved.string());
+  if (s.root_ca) ho.root_ca = s.root_ca->resolved.string();
+  ho.no_verify = s.no_verify;
+  if (s.no_verify && ctx.progress)
+    ctx.progress->warn(
+        "outputs.se: host-key document verification is disabled (no_verify). "
+        "Your workload is not secured.");
+  if (!s.test_seed.empty() && ctx.progress)
+    ctx.progress->warn(
+        "outputs.se: test_seed makes every SE key, IV and tweak a function of the "
+        "seed: UNSAFE FOR PRODUCTION");
+  const std::vector<se::HostKey> keys = se::load_host_keys(ho);
+
+  MappedFile kernel(ctx.recipe.kernel.resolved), s3a(s.stage3a.resolved), s3b(s.stage3b.resolved);
+  std::unique_ptr<MappedFile> initrd;
+  se::ImageInputs in;
+  in.kernel = kernel.bytes();
+  in.kernel_name = ctx.recipe.kernel.display;
+  in.stage3a = s3a.bytes();
+  in.stage3a_name = s.stage3a.display;
+  in.stage3b = s3b.bytes();
+  in.stage3b_name = s.stage3b.display;
+  in.parmline = Bytes(ctx.cmdline.begin(), ctx.cmdline.end());
+  in.parmline_name = "cmdline";
+  if (ctx.artifacts.count("initrd")) {
+    initrd = std::make_unique<MappedFile>(ctx.path_of("initrd"));
+    in.initrd = initrd->bytes();
+  }
+  for (const auto& k : keys) in.host_keys.push_back(k.key.get());
+  in.component_check = s.component_check;
+  se::Secrets sec;
+  if (s.image_key) sec.image_key = key_file(*s.image_key, 64, "the image (XTS) key");
+  if (s.comm_key) sec.cck = key_file(*s.comm_key, 32, "the customer communication key");
+  if (s.header_key) sec.header_key = key_file(*s.header_key, 32, "the header key");
+  se::Flags f;
+  f.pcf = s.pcf;
+  f.scf = s.scf;
+  auto rnd = s.test_seed.empty() ? se::system_random() : se::seeded_random(s.test_seed);
+
+  std::optional<se::BuiltImage> img;
+  ctx.write_artifact("se", s.file, [&](ByteSink& out) {
+    img = se::write_image(in, sec, f, *rnd, out);
+    out.finish();
+  });
+  ctx.write_artifact("se-header", s.hdr_file, [&](ByteSink& out) {
+    out.write(img->header);
+    out.finish();
+  });
+
+  add_input(ctx, "se-stage3a", s.stage3a);
+  add_input(ctx, "se-stage3b", s.stage3b);
+  for (const auto& k : s.host_keys) add_input(ctx, "se-host-key", k);
+  nlohmann::json j = se::values_json(*img);
+  j["file"] = s.file;
+  j["hdr_file"] = s.hdr_file;
+  j["loaders"] = {
+      {"stage3a",
+       {{"path", s.stage3a.display}, {"sha256", to_hex(digest(HashAlg::kSha256, s3a.bytes()))}}},
+      {"stage3b",
+       {{"path", s.stage3b.display}, {"sha256", to_hex(digest(HashAlg::kSha256, s3b.bytes()))}}}};
+  nlohmann::json hk = nlohmann::json::array();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    char subject[512];
+    X509_NAME_oneline(X509_get_subject_name(keys[i].cert.get()), subject, sizeof subject);
+    hk.push_back(
+        {{"path", s.host_keys[i].display}, {"subject", subject}, {"phkh", to_hex(keys[i].phkh)}});
+  }
+  j["host_keys"] = hk;
+  j["host_keys_verified"] = !s.no_verify;
+  j["reproducible"] = !s.test_seed.empty();
+  if (!s.test_seed.empty()) j["unsafe_test_seed"] = true;
+  ctx.manifest.measurements()["se"] = j;
+}
+
+}  // namespace mkguest
