@@ -96,6 +96,21 @@ Bytes take_or_draw(const std::optional<Bytes>& given, std::size_t n, Random& rnd
 
 }  // namespace
 
+std::uint16_t tweak_type(Layout l, CompType t) {
+  const bool c = l == Layout::kGenprotimg;
+  switch (t) {
+    case CompType::kKernel:
+      return c ? 0 : 40;
+    case CompType::kCmdline:
+      return c ? 1 : 60;
+    case CompType::kInitrd:
+      return c ? 2 : 50;
+    case CompType::kStage3b:
+      return c ? 3 : 70;
+  }
+  return 0;
+}
+
 const char* comp_name(CompType t) {
   switch (t) {
     case CompType::kKernel:
@@ -129,19 +144,30 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
     throw file_error(in.stage3a_name, "shorter than its 24-byte argument block");
   if ((f.pcf & kPcfAllowDump) && !sec.cck)
     throw UsageError("SE: allowing dumps needs a customer communication key (--comm-key)");
+  const bool pvimg = f.layout == Layout::kPvimg;
   const std::size_t phs = kHeadSize + kSlotSize * nks + kEncryptedSize + kTagSize;
-  const std::uint64_t ipib_off = kStage3aLoad + page_align(in.stage3a.size());
-  const std::uint64_t hdr_off = ipib_off + kPage;
+  const std::uint64_t after_stage3a = kStage3aLoad + page_align(in.stage3a.size());
+  // genprotimg: IPIB page, header page(s), components. pvimg: header (from
+  // 0x14000 at the earliest, where pvextract-hdr starts looking), components,
+  // IPIB after stage3b.
+  std::uint64_t ipib_off = after_stage3a;
+  const std::uint64_t hdr_off =
+      pvimg ? std::max<std::uint64_t>(after_stage3a, 0x14000) : after_stage3a + kPage;
   std::uint64_t next = hdr_off + page_align(phs);
 
   Bytes parm;
   if (in.parmline) {
     parm = *in.parmline;
-    parm.push_back(0);
+    if (!pvimg || parm.empty() || parm.back() != 0) parm.push_back(0);
   }
   std::vector<Source> sources = {{CompType::kKernel, in.kernel}};
-  if (in.parmline) sources.push_back({CompType::kCmdline, parm});
-  if (in.initrd) sources.push_back({CompType::kInitrd, *in.initrd});
+  if (pvimg) {
+    if (in.initrd) sources.push_back({CompType::kInitrd, *in.initrd});
+    if (in.parmline) sources.push_back({CompType::kCmdline, parm});
+  } else {
+    if (in.parmline) sources.push_back({CompType::kCmdline, parm});
+    if (in.initrd) sources.push_back({CompType::kInitrd, *in.initrd});
+  }
   sources.push_back({CompType::kStage3b, {}});  // filled once the others have addresses
   if (!sec.tweak_random.empty() && sec.tweak_random.size() != sources.size())
     throw UsageError("SE: " + std::to_string(sources.size()) + " tweaks needed, " +
@@ -165,8 +191,9 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
     c.type = sources[i].type;
     const Bytes r = i < sec.tweak_random.size() ? sec.tweak_random[i] : rnd.bytes(6);
     if (r.size() != 6) throw UsageError("SE: a tweak's random part is 6 bytes");
-    c.tweak[0] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(c.type) >> 8);
-    c.tweak[1] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(c.type));
+    const std::uint16_t type = tweak_type(f.layout, c.type);
+    c.tweak[0] = static_cast<std::uint8_t>(type >> 8);
+    c.tweak[1] = static_cast<std::uint8_t>(type);
     std::copy(r.begin(), r.end(), c.tweak.begin() + 2);
     if (!comps.empty() && c.tweak_prefix() <= comps.back().tweak_prefix())
       throw UsageError("SE: tweak prefixes must strictly increase in component order");
@@ -207,6 +234,7 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
     }
   }
   BuiltImage img;
+  img.layout = f.layout;
   img.pld = pld.finish();
   img.ald = ald.finish();
   img.tld = tld.finish();
@@ -255,40 +283,56 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   h.append(img.tag);
   img.header = h.take();
 
-  // --- emit: short PSW, stage3a + args, IPIB, header, components ---
-  ByteWriter head(static_cast<std::size_t>(comps.front().addr));
-  head.be64(0x0008000000000000ull | kPswMask | kStage3aEntry);
-  head.zeros(kStage3aLoad - 8);
-  head.append(in.stage3a);
-  const std::uint64_t args_addr = kStage3aLoad + in.stage3a.size() - kStage3aArgs;
-  Bytes s3a_args;
-  {
-    ByteWriter a;
-    a.be64(hdr_off - args_addr);
-    a.be64(phs);
-    a.be64(ipib_off - args_addr);
-    s3a_args = a.take();
-  }
-  Bytes bytes = head.take();
-  std::copy(s3a_args.begin(), s3a_args.end(),
-            bytes.begin() + static_cast<std::ptrdiff_t>(args_addr));
+  // --- emit, in address order ---
+  if (pvimg) ipib_off = next;
   ByteWriter ipib;
-  ipib.be32(static_cast<std::uint32_t>(kPage));
+  ipib.be32(static_cast<std::uint32_t>(pvimg ? 8 + 0x80 + 24 * comps.size() : kPage));
   ipib.zeros(3);
-  ipib.u8(1);
+  ipib.u8(1);  // IPL_PARM_BLOCK_VERSION
   ipib.be32(static_cast<std::uint32_t>(0x80 + 24 * comps.size()));
   ipib.u8(5);  // IPL_PBT_PV
-  ipib.zeros(0x6c - 5);
+  ipib.zeros(0x67 - 5);
+  ipib.u8(pvimg ? 1 : 0);  // the PV block's version
+  ipib.zeros(4);
   ipib.be32(static_cast<std::uint32_t>(comps.size()));
-  ipib.be64(0);  // the header address, set by stage3a at run time
+  ipib.be64(pvimg ? hdr_off : 0);  // genprotimg: stage3a sets it at run time
   ipib.be64(phs);
   for (const Component& c : comps) {
     ipib.be64(c.tweak_prefix());
     ipib.be64(c.addr);
     ipib.be64(c.size);
   }
-  bytes.resize(static_cast<std::size_t>(ipib_off), 0);
-  bytes.insert(bytes.end(), ipib.bytes().begin(), ipib.bytes().end());
+  if (!pvimg) ipib.align(kPage);
+
+  Bytes bytes;
+  {
+    ByteWriter head(static_cast<std::size_t>(comps.front().addr));
+    head.be64(0x0008000000000000ull | kPswMask | kStage3aEntry);
+    head.zeros(kStage3aLoad - 8);
+    head.append(in.stage3a);
+    bytes = head.take();
+  }
+  const std::uint64_t args_addr = kStage3aLoad + in.stage3a.size() - kStage3aArgs;
+  {
+    ByteWriter a;
+    a.be64(hdr_off - args_addr);
+    a.be64(phs);
+    a.be64(ipib_off - args_addr);
+    std::copy(a.bytes().begin(), a.bytes().end(),
+              bytes.begin() + static_cast<std::ptrdiff_t>(args_addr));
+  }
+  if (pvimg) {
+    ByteWriter m;
+    m.append("SeImgLnx");
+    m.be64(hdr_off);
+    m.be32(1);
+    m.be64(ipib_off);
+    std::copy(m.bytes().begin(), m.bytes().end(),
+              bytes.begin() + static_cast<std::ptrdiff_t>(kMetadataOffset));
+  } else {
+    bytes.resize(static_cast<std::size_t>(ipib_off), 0);
+    bytes.insert(bytes.end(), ipib.bytes().begin(), ipib.bytes().end());
+  }
   bytes.resize(static_cast<std::size_t>(hdr_off), 0);
   bytes.insert(bytes.end(), img.header.begin(), img.header.end());
   bytes.resize(static_cast<std::size_t>(comps.front().addr), 0);
@@ -296,6 +340,10 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   for (std::size_t i = 0; i < comps.size(); ++i)
     each_stored_chunk(sources[i], comps[i], encrypt ? &xts : nullptr,
                       [&](std::span<const std::uint8_t> b) { out.write(b); });
+  if (pvimg) {
+    out.write(ipib.bytes());
+    next += ipib.size();
+  }
   img.header_offset = hdr_off;
   img.ipib_offset = ipib_off;
   img.image_size = next;

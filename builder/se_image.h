@@ -50,9 +50,21 @@ constexpr std::size_t kMaxKeySlots = 95;
 constexpr std::size_t kStage3aArgs = 24, kStage3bArgs = 64;
 constexpr std::uint64_t kMagic = 0x49424d5365634578ull;  // "IBMSecEx"
 
-// genprotimg's component types: the first 16 bits of each tweak prefix.
-enum class CompType : std::uint16_t { kKernel = 0, kCmdline = 1, kInitrd = 2, kStage3b = 3 };
+enum class CompType { kKernel, kCmdline, kInitrd, kStage3b };
 const char* comp_name(CompType t);
+
+// genprotimg 2.35 (C) or pvimg (Rust, s390-tools 2.36+). pvimg orders the
+// components kernel, initrd, parmline, stage3b; puts the header at
+// max(page after stage3a, 0x14000) and the components after it; writes the
+// IPIB (unpadded, with the header address and PV version 1) after stage3b and
+// a 28-byte "SeImgLnx" block {u64 hdr_off, u32 version 1, u64 ipib_off} at
+// 0xc000; its tweak prefixes start with 40/50/60/70 (kernel, initrd,
+// parmline, stage3b) instead of 0/2/1/3; and it appends the parmline's NUL
+// only when the parmfile does not already end with one.
+enum class Layout { kGenprotimg, kPvimg };
+// The first 16 bits of a component's tweak prefix.
+std::uint16_t tweak_type(Layout l, CompType t);
+constexpr std::uint64_t kMetadataOffset = 0xc000;
 
 struct ImageInputs {
   std::span<const std::uint8_t> kernel;
@@ -82,6 +94,7 @@ struct Secrets {
 };
 
 struct Flags {
+  Layout layout = Layout::kGenprotimg;
   std::uint64_t pcf = kDefaultPcf;
   std::uint64_t scf = 0;
   std::uint64_t kernel_psw_addr = kKernelEntry;  // what stage3b jumps to
@@ -96,6 +109,7 @@ struct Component {
 };
 
 struct BuiltImage {
+  Layout layout = Layout::kGenprotimg;
   Bytes header;  // hdr.bin
   std::uint64_t header_offset = 0, ipib_offset = 0, image_size = 0;
   Bytes pld, ald, tld, tag;

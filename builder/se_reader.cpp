@@ -80,16 +80,37 @@ Image parse_image(std::span<const std::uint8_t> data, const std::string& source)
   const ByteReader r(data, source);
   if (r.be64(0) != (0x0008000000000000ull | kPswMask | kStage3aEntry))
     r.fail(0, "the short PSW does not start stage3a at " + hex_offset(kStage3aEntry));
-  img.ipib_offset = h.offset - kPage;
+  // pvimg's metadata block names the header and the IPIB; genprotimg puts
+  // the IPIB in the page before the header.
+  img.pvimg = r.has(kMetadataOffset, 28) && r.cstring(kMetadataOffset, 8) == "SeImgLnx";
+  if (img.pvimg) {
+    if (r.be32(kMetadataOffset + 16) != 1)
+      r.fail(kMetadataOffset + 16, "SE image metadata version " +
+                                       std::to_string(r.be32(kMetadataOffset + 16)) +
+                                       " is not supported (1)");
+    if (r.be64(kMetadataOffset + 8) != h.offset)
+      r.fail(kMetadataOffset + 8, "the metadata's header offset " +
+                                      hex_offset(r.be64(kMetadataOffset + 8)) +
+                                      " is not where the header is (" + hex_offset(h.offset) + ")");
+    img.ipib_offset = r.be64(kMetadataOffset + 20);
+  } else {
+    img.ipib_offset = h.offset - kPage;
+  }
   const std::uint64_t p = img.ipib_offset;
-  if (r.be32(p) != kPage || r.u8(p + 7) != 1)
-    r.fail(p, "no IPIB (length 0x1000, version 1) in the page before the SE header");
+  r.need(p, 8 + 0x80, "IPIB");
   const std::uint64_t pb = p + 8;
+  if (r.u8(p + 7) != 1) r.fail(p + 7, "IPIB version is not 1");
   if (r.u8(pb + 4) != 5) r.fail(pb + 4, "IPIB parameter block type is not 5 (PV)");
   const std::uint32_t n = r.be32(pb + 0x6c);
   if (n == 0 || 8 + 0x80 + 24ull * n > kPage || r.be32(pb) != 0x80 + 24 * n)
     r.fail(pb + 0x6c, std::to_string(n) + " components do not fit the IPIB's block length " +
                           std::to_string(r.be32(pb)));
+  const std::uint32_t want_len = img.pvimg ? 8 + 0x80 + 24 * n : kPage;
+  if (r.be32(p) != want_len)
+    r.fail(p, "IPIB length " + std::to_string(r.be32(p)) + " is not " + std::to_string(want_len));
+  r.need(p, want_len, "IPIB");
+  if (r.be64(pb + 0x70) != (img.pvimg ? h.offset : 0))
+    r.fail(pb + 0x70, "IPIB header address " + hex_offset(r.be64(pb + 0x70)) + " is unexpected");
   if (r.be64(pb + 0x78) != h.phs)
     r.fail(pb + 0x78, "IPIB header size " + std::to_string(r.be64(pb + 0x78)) +
                           " is not the header's " + std::to_string(h.phs));

@@ -51,6 +51,7 @@ struct StageArgs {  // stage3b's {kernel, cmdline, initrd} memblobs and PSW
 
 struct Image {
   Header header;
+  bool pvimg = false;  // pvimg's layout ("SeImgLnx" metadata at 0xc000)
   std::uint64_t ipib_offset = 0;
   std::vector<IpibComponent> components;
   // Recomputed from the image (PLD over the stored pages).

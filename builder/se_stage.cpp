@@ -67,6 +67,7 @@ void stage_se(BuildContext& ctx) {
   if (s.comm_key) sec.cck = key_file(*s.comm_key, 32, "the customer communication key");
   if (s.header_key) sec.header_key = key_file(*s.header_key, 32, "the header key");
   se::Flags f;
+  if (s.layout == "pvimg") f.layout = se::Layout::kPvimg;
   f.pcf = s.pcf;
   f.scf = s.scf;
   auto rnd = s.test_seed.empty() ? se::system_random() : se::seeded_random(s.test_seed);

@@ -18,7 +18,8 @@ std::string hex64(std::uint64_t v) {
 nlohmann::json values_json(const BuiltImage& img) {
   nlohmann::json j;
   j["version"] = 256;
-  j["layout"] = "genprotimg";
+  j["layout"] = img.layout == Layout::kPvimg ? "pvimg" : "genprotimg";
+  j["ipib_offset"] = hex64(img.ipib_offset);
   j["phs"] = img.header.size();
   j["nks"] = img.phkh.size();
   j["nep"] = img.nep;

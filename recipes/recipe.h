@@ -202,6 +202,7 @@ struct SeSpec {
   bool component_check = true;
   std::string test_seed;  // UNSAFE: deterministic secrets, for tests only
   std::string file = "se.img", hdr_file = "hdr.bin";
+  std::string layout = "genprotimg";  // or "pvimg"
   Mark mark;
 };
 

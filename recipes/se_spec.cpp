@@ -70,7 +70,7 @@ SeSpec read_se(const Checker& c, const Node& n) {
   if (const Node* x = m.opt("file")) s.file = file_name(c, *x, "file");
   if (const Node* x = m.opt("hdr_file")) s.hdr_file = file_name(c, *x, "hdr_file");
   if (s.file == s.hdr_file) c.fail(n.mark, "'file' and 'hdr_file' must differ");
-  if (const Node* x = m.opt("layout")) c.choice(*x, "layout", {"genprotimg"});
+  if (const Node* x = m.opt("layout")) s.layout = c.choice(*x, "layout", {"genprotimg", "pvimg"});
   m.done();
   if ((s.pcf & (1ull << 29)) && !s.comm_key)
     c.fail(n.mark, "a pcf that allows dumping (0x20000000) needs 'comm_key'");

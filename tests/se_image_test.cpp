@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "base/byte_reader.h"
 #include "base/byte_writer.h"
 #include "base/file.h"
 #include "builder/se_image.h"
@@ -277,4 +278,71 @@ TEST_CASE("SE: what the tools validate is an error with its place", "[se]") {
   in.host_keys.resize(95);
   const se::BuiltImage img = se::write_image(in, {}, {}, *rnd, sink);
   CHECK(img.header.size() == 560 + 80 * 95);
+}
+
+TEST_CASE("SE images in pvimg's layout: order, IPIB, metadata, and a round trip", "[se]") {
+  test::TempDir d;
+  write_inputs(d.path());
+  write_file(d / "parm0", std::string("console=ttysclp0") + '\0');  // already NUL-terminated
+  auto args = base_args(d.path());
+  args.insert(args.end(), {"-r", (d / "initrd").string(), "-p", (d / "parm0").string(), "-k",
+                           vec("host.crt").string(), "--layout", "pvimg", "-o",
+                           (d / "pv.img").string(), "--json"});
+  auto res = test::run_mkguest(args);
+  INFO(res.err);
+  REQUIRE(res.exit_code == 0);
+  const auto j = nlohmann::json::parse(res.out);
+  CHECK(j["layout"] == "pvimg");
+  const Bytes image = read_file(d / "pv.img");
+  const se::Image img = se::parse_image(image, "pv.img");
+  CHECK(img.pvimg);
+  // stage3a (9912 bytes) ends in page 0x12000: the header still goes to 0x14000.
+  CHECK(img.header.offset == 0x14000);
+  REQUIRE(img.components.size() == 4);
+  // kernel 256 pages from 0x15000, initrd 3 pages, parmline 1 page, stage3b 2 pages.
+  const std::uint64_t addr[4] = {0x15000, 0x115000, 0x118000, 0x119000};
+  const std::uint64_t type[4] = {40, 50, 60, 70};
+  for (int i = 0; i < 4; ++i) {
+    CHECK(img.components[i].addr == addr[i]);
+    CHECK(img.components[i].tweak_prefix >> 48 == type[i]);
+  }
+  // The IPIB follows stage3b, unpadded; the image ends with it.
+  CHECK(img.ipib_offset == 0x11b000);
+  CHECK(image.size() == 0x11b000 + 8 + 0x80 + 24 * 4);
+  const ByteReader r(image, "pv.img");
+  CHECK(r.cstring(0xc000, 8) == "SeImgLnx");
+  CHECK(r.be64(0xc008) == 0x14000);
+  CHECK(r.be32(0xc010) == 1);
+  CHECK(r.be64(0xc014) == 0x11b000);
+  CHECK(r.be64(0x11b000 + 8 + 0x70) == 0x14000);  // the header's address in the IPIB
+  CHECK(r.u8(0x11b000 + 8 + 0x67) == 1);          // PV block version
+  // stage3a's args, relative to themselves (at 0x10000 + 9912 - 24).
+  const std::uint64_t args_at = 0x10000 + 9912 - 24;
+  CHECK(r.be64(args_at) == 0x14000 - args_at);
+  CHECK(r.be64(args_at + 8) == 640);
+  CHECK(r.be64(args_at + 16) == 0x11b000 - args_at);
+  CHECK(img.pld == img.header.pld);
+  CHECK(img.ald == img.header.ald);
+  CHECK(img.tld == img.header.tld);
+  CHECK(img.header.nep == 262);
+  ByteWriter addrs;
+  for (std::uint64_t p = 0; p < 262; ++p) addrs.be64(0x15000 + p * 0x1000);
+  CHECK(img.header.ald == digest(HashAlg::kSha512, addrs.bytes()));
+  const ossl::Pkey k = se::load_p521_private_pem(read_file(vec("host.key")), "host.key");
+  const se::Secret s =
+      se::open_header(img.header, se::unwrap_header_key(img.header, k.get(), "pv"), "pv");
+  CHECK(s.psw_addr == 0x119000);
+  const Bytes parm = se::decrypt_component(img, image, s, 2);
+  CHECK(std::string(parm.begin(), parm.begin() + 17) == std::string("console=ttysclp0") + '\0');
+  CHECK(parm[17] == 0);
+  const Bytes initrd = se::decrypt_component(img, image, s, 1);
+  CHECK(Bytes(initrd.begin(), initrd.begin() + 10000) == Bytes(10000, 'I'));
+  const auto a = se::find_stage3b_args(img, se::decrypt_component(img, image, s, 3));
+  REQUIRE(a);
+  CHECK(a->addr == std::array<std::uint64_t, 3>{0x15000, 0x118000, 0x115000});
+  CHECK(a->size == std::array<std::uint64_t, 3>{1048576, 17, 10000});
+  // inspect names the layout and finds everything consistent.
+  auto insp = test::run_mkguest({"inspect", (d / "pv.img").string(), "--json"});
+  REQUIRE(insp.exit_code == 0);
+  CHECK(nlohmann::json::parse(insp.out)["layout"] == "pvimg");
 }

@@ -159,7 +159,8 @@ TEST_CASE("outputs.se verifies host keys through its chain, and errors name the 
        "error: a pcf that allows dumping (0x20000000) needs 'comm_key'"},
       {"    no_verify: true\n    file: ../se.img\n",
        "recipe.yaml:15:11: error: 'file' is a plain file name in the output directory"},
-      {"    no_verify: true\n    layout: pvimg\n", "recipe.yaml:15:13: error: 'layout' must be"},
+      {"    no_verify: true\n    layout: pvimg2\n",
+       "recipe.yaml:15:13: error: 'layout' must be one of genprotimg, pvimg"},
       {chain + "    no_verify: true\n", "'no_verify: true' and 'verify' exclude each other"},
   };
   for (const auto& b : bad) {

@@ -61,13 +61,14 @@ void commit(const fs::path& out, const std::function<void(const fs::path&)>& wri
 }
 
 void run(const SeArgs& a) {
-  if (a.layout != "genprotimg")
-    throw UsageError("--layout: only 'genprotimg' (2.35, C) is written; pvimg's layout is not");
+  if (a.layout != "genprotimg" && a.layout != "pvimg")
+    throw UsageError("--layout must be genprotimg (2.35, C) or pvimg (2.36+, Rust)");
   if (a.stage3a.empty() || a.stage3b.empty())
     throw UsageError(
         "se build: --stage3a and --stage3b (the loaders, e.g. from s390-tools' "
         "/usr/share/s390-tools/genprotimg) are required");
   se::Flags f;
+  if (a.layout == "pvimg") f.layout = se::Layout::kPvimg;
   if (!a.pcf.empty() && (a.enable_dump || a.disable_dump || a.enable_pckmo || a.disable_pckmo))
     throw UsageError("--x-pcf cannot be combined with --(enable|disable)-(dump|pckmo)");
   if (!a.scf.empty() && (a.enable_cck_ext || a.disable_cck_ext))
@@ -208,7 +209,10 @@ void register_se(CLI::App& app) {
       ->check(CLI::ExistingFile);
   b->add_option("--stage3b", a->stage3b, "the stage3b loader (stage3b_reloc.bin)")
       ->check(CLI::ExistingFile);
-  b->add_option("--layout", a->layout, "genprotimg (2.35, C)")->capture_default_str();
+  b->add_option("--layout", a->layout,
+                "genprotimg (2.35, C) or pvimg (2.36+: initrd before parmline, IPIB after "
+                "stage3b, SeImgLnx metadata)")
+      ->capture_default_str();
   b->add_option("--comm-key", a->comm_key, "the customer communication key (32-byte file)")
       ->check(CLI::ExistingFile);
   b->add_option("--x-header-key", a->header_key, "the header protection key (32-byte file)")

@@ -78,6 +78,8 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
                      {"wrpk_hex", to_hex(s.wrapped)},
                      {"kst_hex", to_hex(s.tag)}});
   if (img) {
+    j["layout"] = img->pvimg ? "pvimg" : "genprotimg";
+    j["ipib_offset"] = hex64(img->ipib_offset);
     auto& comps = j["components"] = nlohmann::json::array();
     for (const auto& c : img->components)
       comps.push_back({{"addr", hex64(c.addr)},
