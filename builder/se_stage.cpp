@@ -1,5 +1,8 @@
 #include "builder/se_stage.h"
 
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+
 #include <memory>
 #include <optional>
 
@@ -12,7 +15,11 @@
 namespace mkguest {
 namespace {
 
-Bytes key_file(const recipe::PathRef& p, std::size_t size, const char* what) {
+Bytes key_file(BuildContext& ctx, const recipe::PathRef& p, std::size_t size, const char* what) {
+  struct stat st {};
+  if (::stat(p.resolved.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) && ctx.progress)
+    ctx.progress->warn("key file " + p.display +
+                       " is accessible by group or others; restrict it with chmod 600");
   Bytes b = read_file(p.resolved);
   if (b.size() != size)
     throw file_error(p.display, std::string(what) + " must be exactly " + std::to_string(size) +
@@ -63,9 +70,9 @@ void stage_se(BuildContext& ctx) {
   for (const auto& k : keys) in.host_keys.push_back(k.key.get());
   in.component_check = s.component_check;
   se::Secrets sec;
-  if (s.image_key) sec.image_key = key_file(*s.image_key, 64, "the image (XTS) key");
-  if (s.comm_key) sec.cck = key_file(*s.comm_key, 32, "the customer communication key");
-  if (s.header_key) sec.header_key = key_file(*s.header_key, 32, "the header key");
+  if (s.image_key) sec.image_key = key_file(ctx, *s.image_key, 64, "the image (XTS) key");
+  if (s.comm_key) sec.cck = key_file(ctx, *s.comm_key, 32, "the customer communication key");
+  if (s.header_key) sec.header_key = key_file(ctx, *s.header_key, 32, "the header key");
   se::Flags f;
   if (s.layout == "pvimg") f.layout = se::Layout::kPvimg;
   f.pcf = s.pcf;
@@ -77,6 +84,8 @@ void stage_se(BuildContext& ctx) {
     img = se::write_image(in, sec, f, *rnd, out);
     out.finish();
   });
+  for (auto* k : {&sec.image_key, &sec.cck, &sec.header_key})
+    if (*k) OPENSSL_cleanse((*k)->data(), (*k)->size());
   ctx.write_artifact("se-header", s.hdr_file, [&](ByteSink& out) {
     out.write(img->header);
     out.finish();

@@ -94,6 +94,36 @@ TEST_CASE("outputs.se builds the image mkguest se build writes, with its values"
   CHECK_THAT(bad.out, Catch::Contains("se.img: pld recomputed from the image differs"));
 }
 
+TEST_CASE("outputs.se keys: a readable key file draws a warning; no key is ever written out",
+          "[se]") {
+  test::TempDir d;
+  write_inputs(d.path());
+  write_file(d / "cck", Bytes(32, 0xc5));
+  write_file(d / "hk", Bytes(32, 0xd6));
+  fs::permissions(d / "cck",
+                  fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(d / "hk", fs::perms::owner_read);
+  test::write_text(d / "recipe.yaml", recipe("    no_verify: true\n    comm_key: cck\n"
+                                             "    header_key: hk\n    pcf: \"0x200000e0\"\n"));
+  auto b = test::run_mkguest({"build", "recipe.yaml", "-o", "out", "--json"}, {}, d.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  CHECK_THAT(b.err, Catch::Contains("key file cck is accessible by group or others"));
+  CHECK(b.err.find("key file hk") == std::string::npos);
+  const std::string hk_hex = to_hex(Bytes(32, 0xd6));
+  for (const std::string& text : {b.out, b.err, test::read_text(d / "out/manifest.json")}) {
+    CHECK(text.find("c5c5c5c5c5c5c5c5") == std::string::npos);
+    CHECK(text.find(hk_hex) == std::string::npos);
+  }
+  const auto m = nlohmann::json::parse(test::read_text(d / "out/manifest.json"));
+  CHECK(m["measurements"]["se"]["pcf"] == "0x200000e0");
+  // The header key opens the image: it is the one given.
+  auto insp = test::run_mkguest({"inspect", "out/se.img", "--hdr-key", "hk"}, {}, d.path());
+  CHECK(insp.exit_code == 0);
+  CHECK_THAT(insp.out, Catch::Contains("header tag verifies"));
+  CHECK(insp.out.find("c5c5c5c5") == std::string::npos);
+}
+
 TEST_CASE("outputs.se without a test seed is random, and --rebuild still checks it", "[se]") {
   test::TempDir d;
   write_inputs(d.path());

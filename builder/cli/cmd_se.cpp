@@ -1,6 +1,8 @@
 // `mkguest se build`: an IBM Secure Execution image from a kernel, parmfile
 // and initrd with genprotimg 2.35's option names (builder/se_image.h,
 // docs/se.md), plus hdr.bin and the expected values as JSON.
+#include <openssl/crypto.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -40,6 +42,10 @@ std::uint64_t parse_hex(const std::string& s, const std::string& opt) {
 
 Bytes read_key(const std::string& path, std::size_t size, const char* what) {
   if (path.empty()) return {};
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+    std::cerr << "mkguest: warning: key file " << path
+              << " is accessible by group or others; restrict it with chmod 600\n";
   const Bytes b = read_file(path);
   if (b.size() != size)
     throw file_error(path, std::string(what) + " must be exactly " + std::to_string(size) +
@@ -158,6 +164,8 @@ void run(const SeArgs& a) {
     img = se::write_image(in, s, f, *rnd, sink);
     sink.finish();
   });
+  for (auto* k : {&s.image_key, &s.cck, &s.header_key})
+    if (*k) OPENSSL_cleanse((*k)->data(), (*k)->size());
   if (!a.hdr_out.empty())
     commit(a.hdr_out, [&](const fs::path& tmp) { write_file(tmp, img.header); });
   if (a.json) {
