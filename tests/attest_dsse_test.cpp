@@ -53,7 +53,7 @@ std::string b64d(const TempDir& t, const std::string& text) {
   return r.out;
 }
 
-TEST_CASE("dsse: sign and verify with RSA, ECDSA and Ed25519; openssl agrees", "[dsse]") {
+TEST_CASE("dsse: sign and verify with RSA, ECDSA and Ed25519, openssl agrees", "[dsse]") {
   TempDir t;
   make_outdir(t / "out");
   fs::path manifest = t / "out/manifest.json";
@@ -203,7 +203,7 @@ TEST_CASE("dsse: X.509 certificates", "[dsse]") {
   CHECK(bad.err.find("not for the signing key") != std::string::npos);
 }
 
-TEST_CASE("dsse: no secret in outputs; key file permissions warned about", "[dsse]") {
+TEST_CASE("dsse: no secret in outputs, key file permissions warned about", "[dsse]") {
   TempDir t;
   make_outdir(t / "out");
   fs::path manifest = t / "out/manifest.json";

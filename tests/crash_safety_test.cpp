@@ -32,7 +32,7 @@ std::size_t leftovers(const fs::path& dir) {
 }
 }  // namespace
 
-TEST_CASE("SIGKILL at any step keeps the earlier output; the next build cleans up", "[crash]") {
+TEST_CASE("SIGKILL at any step keeps the earlier output, the next build cleans up", "[crash]") {
   test::TempDir d;
   make_large(d);
   REQUIRE(test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path()).exit_code ==

@@ -200,7 +200,7 @@ TEST_CASE("an SE image decrypts with each host key into its inputs", "[se]") {
       Catch::Contains("bad.img:0x142c0: error: the SE header's GCM tag does not verify"));
 }
 
-TEST_CASE("SE: a test seed reproduces the image; the default randomness does not", "[se]") {
+TEST_CASE("SE: a test seed reproduces the image, the default randomness does not", "[se]") {
   test::TempDir d;
   write_inputs(d.path());
   auto build = [&](const std::string& out, const std::string& seed) {

@@ -94,7 +94,7 @@ TEST_CASE("outputs.se builds the image mkguest se build writes, with its values"
   CHECK_THAT(bad.out, Catch::Contains("se.img: pld recomputed from the image differs"));
 }
 
-TEST_CASE("outputs.se keys: a readable key file draws a warning; no key is ever written out",
+TEST_CASE("outputs.se keys: a readable key file draws a warning, no key is ever written out",
           "[se]") {
   test::TempDir d;
   write_inputs(d.path());

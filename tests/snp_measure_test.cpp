@@ -171,7 +171,7 @@ TEST_CASE("malformed firmware is rejected with the offset", "[snp]") {
   CHECK(err(short_entry) == "OVMF.fd:0xfffbc: error: OVMF table entry length 3 is shorter than 18");
 }
 
-TEST_CASE("SNP refuses firmware without SEV metadata; the reference tool does not", "[snp]") {
+TEST_CASE("SNP refuses firmware without SEV metadata, the reference tool does not", "[snp]") {
   Bytes no_meta = test::synth_ovmf(1 << 20, test::amdsev_sections(), /*with_meta=*/false);
   ByteReader r(no_meta, "plain.fd");
   SevFirmware fw = parse_sev_firmware(r);

@@ -132,7 +132,7 @@ TEST_CASE("RTMR1 and RTMR2 of a Debian kernel equal the independent values", "[t
   }
 }
 
-TEST_CASE("a CCEL log made from a prediction replays to it; an altered event is named",
+TEST_CASE("a CCEL log made from a prediction replays to it, an altered event is named",
           "[tdx][ccel]") {
   if (!have_debian()) return;
   const Bytes fw = read_file(ovmf_path);

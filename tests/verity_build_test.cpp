@@ -49,7 +49,7 @@ verity::VerityParams params_of(const nlohmann::json& v) {
 
 }  // namespace
 
-TEST_CASE("verity build: separate layout equals veritysetup; cmdline table verifies the files",
+TEST_CASE("verity build: separate layout equals veritysetup, cmdline table verifies the files",
           "[verity]") {
   if (!have_tool("veritysetup")) {
     WARN("veritysetup not installed: skipped");
