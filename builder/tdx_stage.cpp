@@ -51,6 +51,8 @@ void stage_measure_tdx(BuildContext& ctx) {
                    {"sha256", to_hex(digest(HashAlg::kSha256, fw.bytes()))}};
   j["boot"] = boot;
   j["ram_mib"] = s.ram_mib;
+  if (!s.profile_file.empty()) j["profile_file"] = s.profile_display;
+  if (!s.acpi_dir.empty()) j["acpi"] = s.acpi_display;
   ctx.manifest.measurements()["tdx"] = j;
 }
 

@@ -135,6 +135,10 @@ std::vector<VerifyCheck> default_verify_checks() {
        check_verity},
       {"snp", "every SNP launch digest re-derived from the outputs and the firmware input",
        check_snp},
+      {"tdx",
+       "MRTD, RTMR0-2 and every expected TDX event re-derived from the outputs and the firmware "
+       "input",
+       check_tdx},
       {"uki", "the UKI's sections, Authenticode digests and signatures, and its PCRs derived again",
        check_uki},
   };

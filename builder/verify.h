@@ -58,6 +58,8 @@ bool check_se_header(const VerifyContext& ctx, std::vector<Finding>* findings);
 // (found through input_dirs, checked by its sha256); does not apply when the
 // manifest has no measurements.snp or the firmware cannot be found.
 bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings);
+// measurements.tdx re-derived from the outputs, the firmware and the profile.
+bool check_tdx(const VerifyContext& ctx, std::vector<Finding>* findings);
 // The UKI: sections, Authenticode digests, stub version, signatures, and
 // measurements.tpm derived again from its bytes.
 bool check_uki(const VerifyContext& ctx, std::vector<Finding>* findings);

@@ -40,8 +40,10 @@ struct TdxSpec {
   std::string firmware_display;
   std::string profile;                 // a shipped host profile name
   std::filesystem::path profile_file;  // or a YAML file
+  std::string profile_display;
   std::uint64_t ram_mib = 2048;
   std::filesystem::path acpi_dir;  // the host's fw_cfg ACPI blobs (for RTMR0), optional
+  std::string acpi_display;
   Mark mark;
 };
 

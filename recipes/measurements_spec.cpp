@@ -106,7 +106,9 @@ MeasurementsSpec read_measurements(const Checker& c, const Node& n) {
     if (const Node* p = t.opt("profile")) {
       const std::string name = c.string(*p, "profile");
       if (name.size() > 5 && name.compare(name.size() - 5, 5, ".yaml") == 0) {
-        x.profile_file = c.path(*p, "profile").resolved;
+        const PathRef ref = c.path(*p, "profile");
+        x.profile_file = ref.resolved;
+        x.profile_display = ref.display;
         x.profile = name;
       } else {
         x.profile = c.choice(*p, "profile", tdx::builtin_profile_names());
@@ -114,7 +116,11 @@ MeasurementsSpec read_measurements(const Checker& c, const Node& n) {
     }
     if (const Node* r = t.opt("ram_mib"))
       x.ram_mib = static_cast<std::uint64_t>(c.integer(*r, "ram_mib", 64, 1 << 22));
-    if (const Node* a = t.opt("acpi")) x.acpi_dir = c.path(*a, "acpi", /*directory=*/true).resolved;
+    if (const Node* a = t.opt("acpi")) {
+      const PathRef ref = c.path(*a, "acpi", /*directory=*/true);
+      x.acpi_dir = ref.resolved;
+      x.acpi_display = ref.display;
+    }
     t.done();
   }
   if (const Node* v = m.opt("tpm")) {

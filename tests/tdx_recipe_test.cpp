@@ -83,6 +83,19 @@ measurements:
                               cmdline, "--ram", "1G", "--profile", "edk2-202408-qemu8"});
   CHECK(other["rtmr_1"] != t["rtmr_1"]);
 
+  // verify re-derives measurements.tdx from the outputs and the firmware.
+  auto v = test::run_mkguest({"verify", "out", "--inputs", "."}, {}, d.path());
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 0);
+  CHECK_THAT(v.out, Catch::Contains("tdx"));
+  fs::copy(d / "out", d / "bad", fs::copy_options::recursive);
+  auto bm = m;
+  bm["measurements"]["tdx"]["rtmr_1"] = std::string(96, '0');
+  test::write_text(d / "bad/manifest.json", bm.dump(2));
+  v = test::run_mkguest({"verify", "bad", "--inputs", "."}, {}, d.path());
+  CHECK(v.exit_code == 1);
+  CHECK_THAT(v.out, Catch::Contains("tdx: rtmr_1: differs"));
+
   // A TD's CCEL log with exactly these events passes; one altered event fails.
   const auto events = tdx::events_from_json(t, "manifest.json");
   write_file(d / "ccel.bin", tdx::write_ccel(events));

@@ -149,8 +149,9 @@ void run(const Args& a) {
   std::string ran;
   for (const auto& c : r.ran) ran += (ran.empty() ? "" : ", ") + c;
   for (const auto& c : r.skipped)
-    if (c == "snp" && attest::find(m.json, {"measurements", "snp"}))
-      std::cerr << "mkguest: verify: snp not re-derived: its firmware input was not found "
+    if ((c == "snp" || c == "tdx") && attest::find(m.json, {"measurements", c}))
+      std::cerr << "mkguest: verify: " << c
+                << " not re-derived: its firmware (or profile, ACPI) input was not found "
                    "(give --inputs DIR, the recipe's directory, or --rebuild RECIPE)\n";
   if (!a.rebuild.empty()) ran += ", rebuild";
   if (problems) {
