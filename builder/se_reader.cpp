@@ -28,7 +28,7 @@ Header parse_header(std::span<const std::uint8_t> data, const std::string& sourc
       }
     }
     if (at == data.size())
-      throw file_error(source, "no SE header (magic 'IBMSecEx' at offset 0 or on a page from " +
+      throw file_error(source, "no IBM SE header (magic IBMSecEx at offset 0 or on a page from " +
                                    hex_offset(kFirstHeaderPage) + ")");
   }
   const ByteReader r(data.subspan(at), source, at);
@@ -51,7 +51,7 @@ Header parse_header(std::span<const std::uint8_t> data, const std::string& sourc
     r.fail(0x28, "encrypted area of " + std::to_string(h.sea) + " bytes is invalid");
   const std::uint64_t want = kHeadSize + kSlotSize * h.nks + h.sea + kTagSize;
   if (h.phs != want || h.phs > 2 * kPage)
-    r.fail(0xc, "header size " + std::to_string(h.phs) + " does not match " +
+    r.fail(0xc, "SE header size " + std::to_string(h.phs) + " does not match " +
                     std::to_string(h.nks) + " key slots and a " + std::to_string(h.sea) +
                     "-byte encrypted area (" + std::to_string(want) + ", at most 2 pages)");
   r.need(0, h.phs, "SE header");

@@ -151,7 +151,7 @@ void run(const Args& a) {
   for (const auto& c : r.skipped)
     if ((c == "snp" || c == "tdx") && attest::find(m.json, {"measurements", c}))
       std::cerr << "mkguest: verify: " << c
-                << " not re-derived: its firmware (or profile, ACPI) input was not found "
+                << " not re-derived: its firmware input was not found "
                    "(give --inputs DIR, the recipe's directory, or --rebuild RECIPE)\n";
   if (!a.rebuild.empty()) ran += ", rebuild";
   if (problems) {
