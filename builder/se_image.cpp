@@ -1,6 +1,8 @@
 // The SE image writer (layout and header: se_image.h, docs/se.md).
 #include "builder/se_image.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -174,9 +176,15 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
                      std::to_string(sec.tweak_random.size()) + " given");
 
   // genprotimg's draw order: image key, CCK, header key, IV, ephemeral key, tweaks.
-  const Bytes image_key = take_or_draw(sec.image_key, 64, rnd, "the image key");
-  const Bytes cck = take_or_draw(sec.cck, 32, rnd, "the CCK");
-  const Bytes header_key = take_or_draw(sec.header_key, 32, rnd, "the header key");
+  Bytes image_key = take_or_draw(sec.image_key, 64, rnd, "the image key");
+  Bytes cck = take_or_draw(sec.cck, 32, rnd, "the CCK");
+  Bytes header_key = take_or_draw(sec.header_key, 32, rnd, "the header key");
+  struct Wipe {
+    std::vector<Bytes*> keys;
+    ~Wipe() {
+      for (Bytes* k : keys) OPENSSL_cleanse(k->data(), k->size());
+    }
+  } wipe{{&image_key, &cck, &header_key}};
   const Bytes iv = take_or_draw(sec.iv, 12, rnd, "the IV");
   ossl::Pkey own_eph;
   EVP_PKEY* eph = sec.ephemeral;

@@ -129,7 +129,9 @@ fs::path VerifyContext::output_path(const std::string& file) const {
 std::vector<VerifyCheck> default_verify_checks() {
   return {
       {"outputs", "every output's size, sha256 and sha384 match the manifest", check_outputs},
-      {"se-header", "the SE image's header tag and host key hashes match the manifest",
+      {"se-header",
+       "the SE image's header tag and host key hashes match the manifest; PLD, ALD, TLD and NEP "
+       "recomputed from the image",
        check_se_header},
       {"verity", "every dm-verity volume verifies against its root hash (libcryptsetup)",
        check_verity},
