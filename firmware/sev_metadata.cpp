@@ -67,6 +67,7 @@ SevFirmware parse_sev_firmware(const ByteReader& image) {
                             " sections, more than its length " + std::to_string(total) + " holds");
   }
   fw.has_metadata = true;
+  std::uint64_t declared = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     std::size_t d = at + 16 + static_cast<std::size_t>(i) * 12;
     SevSection s;
@@ -91,6 +92,12 @@ SevFirmware parse_sev_firmware(const ByteReader& image) {
     }
     if (static_cast<std::uint64_t>(s.gpa) + s.size > 0x100000000ull) {
       image.fail(d, std::string(sev_section_name(s.type)) + " section overflows 4 GiB");
+    }
+    // A resource limit: the launch digest hashes every page of every section,
+    // and the sections of a real firmware are disjoint ranges below 4 GiB.
+    declared += s.size;
+    if (declared > 0x100000000ull) {
+      image.fail(d, "SEV metadata sections declare more than 4 GiB in all; no firmware does");
     }
     fw.sections.push_back(s);
   }

@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::string_view kTdxMetadataGuid = "e9eaf9f3-168e-44d5-a8eb-7f4d8738f6ae";
 constexpr std::size_t kPage = 4096;
+constexpr std::uint64_t kMaxSectionMemory = 1ull << 32;
 
 // The TDVF descriptor: through the OVMF footer table's TDX entry (a u32
 // offset back from the end of the image), or, only when the image has no
@@ -80,6 +81,7 @@ TdvfMetadata parse_tdvf(std::span<const std::uint8_t> image, const std::string& 
     r.fail(d + 4, "TDVF descriptor length " + std::to_string(length) + " does not match " +
                       std::to_string(count) + " sections");
   r.need(d, length, "TDVF descriptor sections");
+  std::uint64_t total_memory = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::size_t e = d + 16 + 32ull * i;
     TdvfSection s;
@@ -116,6 +118,13 @@ TdvfMetadata parse_tdvf(std::span<const std::uint8_t> image, const std::string& 
       if (s.raw_size != 0 || s.data_offset != 0) r.fail(e, what + ": must not carry file data");
       if (s.attributes & kAttrMrExtend) r.fail(e + 28, what + ": MR.EXTEND on a memory section");
     }
+    // A resource limit: MRTD hashes one record per page, so a hostile
+    // descriptor could otherwise declare 2^52 pages. Real TDVF images
+    // declare a few MiB (firmware volumes below 4 GiB, TD HOB, temporary memory).
+    total_memory += s.memory_size;
+    if (s.memory_size > kMaxSectionMemory || total_memory > kMaxSectionMemory)
+      r.fail(e + 16, what + ": the sections declare more than 4 GiB of memory (" +
+                         hex_offset(total_memory) + "); no TDVF does");
     md.sections.push_back(s);
   }
   if (!md.find(SectionType::kBfv)) r.fail(d, "TDVF metadata has no BFV section");

@@ -72,6 +72,11 @@ TEST_CASE("TDVF parser rejects bad metadata with the offset", "[tdx]") {
              Catch::Contains("raw size exceeds memory size"));
   CHECK_THAT(error_of(with_section({0x100, 0x10, 0x900000, 0x1000, 3, 0})),
              Catch::Contains("must not carry file data"));
+  // A resource limit: MRTD hashes a record per page, so 2^40 pages of
+  // temporary memory would never finish.
+  CHECK_THAT(error_of(with_section({0, 0, 0x900000, 1ull << 52, 3, 0})),
+             Catch::Contains("fw.fd:0xf0a0: error: TDVF TEMP_MEM section 4") &&
+                 Catch::Contains("more than 4 GiB of memory"));
   auto sig = fx::synth_tdvf(fx::default_sections());
   sig[0xF000] = 'X';
   CHECK_THAT(error_of(sig), Catch::Contains("fw.fd:0xf000: error: TDVF descriptor signature"));
