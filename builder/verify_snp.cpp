@@ -35,9 +35,10 @@ std::uint64_t parse_hex(const std::string& s, std::uint64_t fallback) {
 fs::path VerifyContext::find_input(const std::string& recorded) const {
   if (recorded.empty()) return {};
   const fs::path p(recorded);
-  if (p.is_absolute()) return fs::exists(p) ? p : fs::path();
+  std::error_code ec;
+  if (p.is_absolute()) return fs::exists(p, ec) ? p : fs::path();
   for (const auto& dir : input_dirs)
-    if (fs::exists(dir / p)) return dir / p;
+    if (fs::exists(dir / p, ec)) return dir / p;
   return {};
 }
 

@@ -73,7 +73,7 @@ struct Loader {
       throw error_at(sources, v.mark,
                      "'extends' cycle: '" + v.scalar + "' is already being loaded");
     }
-    if (!fs::is_regular_file(base)) {
+    if (!fs::is_regular_file(base, ec)) {  // (the error_code form: a name may be too long)
       throw error_at(sources, v.mark, "no such recipe: '" + v.scalar + "'");
     }
     std::string base_display =
