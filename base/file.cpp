@@ -56,6 +56,17 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
 }
 
+void MappedFile::release(std::span<const std::uint8_t> range) const {
+  if (range.empty() || !data_) return;
+  const auto base = reinterpret_cast<std::uintptr_t>(data_);
+  const auto from = reinterpret_cast<std::uintptr_t>(range.data());
+  if (from < base || from - base > size_ || range.size() > size_ - (from - base)) return;
+  const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::uintptr_t first = (from + page - 1) & ~(page - 1);
+  const std::uintptr_t last = (from + range.size()) & ~(page - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
   MappedFile m(path);
   return {m.bytes().begin(), m.bytes().end()};

@@ -26,6 +26,10 @@ class MappedFile {
 
   std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
   std::size_t size() const { return size_; }
+  // Drops the whole pages of `range` from this process's mapping (they stay
+  // in the page cache and fault back in when read again): streaming a large
+  // file keeps the resident set small. Ranges outside the mapping are ignored.
+  void release(std::span<const std::uint8_t> range) const;
   const std::filesystem::path& path() const { return path_; }
 
  private:

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <future>
 
 #include "base/byte_reader.h"
 #include "base/byte_writer.h"
@@ -45,28 +47,55 @@ struct Source {
 };
 
 // Streams the stored bytes of one component (ciphertext, or the padded
-// plaintext when the UV is told not to decrypt) to `fn` in page batches.
+// plaintext when the UV is told not to decrypt) to `fn` in page batches, on
+// two cores: a worker copies and encrypts batch k+1 (and feeds `plain_sha`
+// the original bytes) while the caller's `fn` consumes batch k. Each input
+// range is handed to `release` once it has been read.
+struct Batch {
+  Bytes plain, stored;
+  std::size_t n = 0;
+};
+
 template <typename Fn>
-void each_stored_chunk(const Source& s, const Component& c, XtsPages* xts, Fn&& fn) {
-  Bytes plain(std::min<std::uint64_t>(kChunk, c.size)), stored(plain.size());
+void each_stored_chunk(const Source& s, const Component& c, XtsPages* xts, Hasher* plain_sha,
+                       const std::function<void(std::span<const std::uint8_t>)>& release, Fn&& fn) {
+  const std::size_t cap = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, c.size));
+  Batch batches[2];
+  for (auto& b : batches) {
+    b.plain.resize(cap);
+    if (xts) b.stored.resize(cap);
+  }
   std::array<std::uint8_t, 16> tweak = c.tweak;
-  for (std::uint64_t off = 0; off < c.size; off += plain.size()) {
-    const std::size_t n =
-        static_cast<std::size_t>(std::min<std::uint64_t>(plain.size(), c.size - off));
-    std::fill(plain.begin(), plain.begin() + n, 0);
+  auto produce = [&](std::uint64_t off, Batch& b) {
+    b.n = static_cast<std::size_t>(std::min<std::uint64_t>(cap, c.size - off));
+    std::fill(b.plain.begin(), b.plain.begin() + static_cast<std::ptrdiff_t>(b.n), 0);
     if (off < s.data.size()) {
       const std::size_t have =
-          static_cast<std::size_t>(std::min<std::uint64_t>(n, s.data.size() - off));
-      std::memcpy(plain.data(), s.data.data() + off, have);
+          static_cast<std::size_t>(std::min<std::uint64_t>(b.n, s.data.size() - off));
+      const auto src = s.data.subspan(static_cast<std::size_t>(off), have);
+      std::memcpy(b.plain.data(), src.data(), have);
+      if (plain_sha) plain_sha->update(src);
+      if (release) release(src);
     }
-    const std::span<const std::uint8_t> in(plain.data(), n);
     if (xts) {
-      xts->run(tweak, in, std::span<std::uint8_t>(stored.data(), n));
-      fn(std::span<const std::uint8_t>(stored.data(), n));
-      add_be128(tweak, n);
-    } else {
-      fn(in);
+      xts->run(tweak, std::span<const std::uint8_t>(b.plain.data(), b.n),
+               std::span<std::uint8_t>(b.stored.data(), b.n));
+      add_be128(tweak, b.n);
     }
+  };
+  if (c.size == 0) return;
+  produce(0, batches[0]);
+  std::size_t cur = 0;
+  for (std::uint64_t off = 0; off < c.size;) {
+    Batch& b = batches[cur];
+    const std::uint64_t next = off + b.n;
+    std::future<void> ahead;
+    if (next < c.size)
+      ahead = std::async(std::launch::async, [&, next] { produce(next, batches[1 - cur]); });
+    fn(std::span<const std::uint8_t>(xts ? b.stored.data() : b.plain.data(), b.n));
+    if (ahead.valid()) ahead.get();
+    off = next;
+    cur = 1 - cur;
   }
 }
 
@@ -211,7 +240,6 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
     comps[i].orig_size = sources[i].data.size();
     comps[i].size = std::max<std::uint64_t>(page_align(sources[i].data.size()), kPage);
     comps[i].addr = next;
-    comps[i].sha256 = digest(HashAlg::kSha256, sources[i].data);
     next += comps[i].size;
   }
   const Bytes stage3b = stage3b_with_args(in, comps, f);
@@ -220,7 +248,6 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   s3b.orig_size = stage3b.size();
   s3b.size = std::max<std::uint64_t>(page_align(stage3b.size()), kPage);
   s3b.addr = next;
-  s3b.sha256 = digest(HashAlg::kSha256, stage3b);
   next += s3b.size;
 
   // --- measure: PLD over the stored pages, ALD over addresses, TLD over tweaks ---
@@ -230,8 +257,10 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   std::uint64_t nep = 0;
   for (std::size_t i = 0; i < comps.size(); ++i) {
     const Component& c = comps[i];
-    each_stored_chunk(sources[i], c, encrypt ? &xts : nullptr,
+    Hasher plain_sha(HashAlg::kSha256);
+    each_stored_chunk(sources[i], c, encrypt ? &xts : nullptr, &plain_sha, in.release,
                       [&](std::span<const std::uint8_t> b) { pld.update(b); });
+    comps[i].sha256 = plain_sha.finish();
     std::array<std::uint8_t, 16> t = c.tweak;
     for (std::uint64_t p = 0; p < c.size; p += kPage, ++nep) {
       ByteWriter a;
@@ -346,7 +375,7 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   bytes.resize(static_cast<std::size_t>(comps.front().addr), 0);
   out.write(bytes);
   for (std::size_t i = 0; i < comps.size(); ++i)
-    each_stored_chunk(sources[i], comps[i], encrypt ? &xts : nullptr,
+    each_stored_chunk(sources[i], comps[i], encrypt ? &xts : nullptr, nullptr, in.release,
                       [&](std::span<const std::uint8_t> b) { out.write(b); });
   if (pvimg) {
     out.write(ipib.bytes());

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,6 +80,9 @@ struct ImageInputs {
   // 0x10008, and a parmline that fits its COMMAND_LINE_SIZE (u64 at 0x10430;
   // 0 means the legacy 896).
   bool component_check = true;
+  // Called with each input range once it has been read (in both passes), so
+  // that a caller that mapped its files can drop the pages (MappedFile::release).
+  std::function<void(std::span<const std::uint8_t>)> release;
 };
 
 // Secrets and nonces. Missing ones are drawn from the Random, in this order:

@@ -69,6 +69,10 @@ void stage_se(BuildContext& ctx) {
   }
   for (const auto& k : keys) in.host_keys.push_back(k.key.get());
   in.component_check = s.component_check;
+  in.release = [&](std::span<const std::uint8_t> r) {
+    kernel.release(r);
+    if (initrd) initrd->release(r);
+  };
   se::Secrets sec;
   if (s.image_key) sec.image_key = key_file(ctx, *s.image_key, 64, "the image (XTS) key");
   if (s.comm_key) sec.cck = key_file(ctx, *s.comm_key, 32, "the customer communication key");

@@ -126,6 +126,10 @@ void run(const SeArgs& a) {
   }
   for (const auto& k : keys) in.host_keys.push_back(k.key.get());
   in.component_check = !a.no_component_check;
+  in.release = [&](std::span<const std::uint8_t> r) {
+    kernel.release(r);
+    if (ramdisk) ramdisk->release(r);
+  };
 
   se::Secrets s;
   if (!a.comp_key.empty()) s.image_key = read_key(a.comp_key, 64, "the image (XTS) key");
