@@ -43,6 +43,9 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
     ::dup2(n, 0);
     ::dup2(o, 1);
     ::dup2(e, 2);
+    // Nothing else leaks into the child (mmdebstrap's apt fails when fds 3-5
+    // are already taken).
+    ::close_range(3, ~0U, 0);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(126);
     for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
     std::vector<char*> args;
