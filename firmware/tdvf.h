@@ -1,5 +1,5 @@
 // Intel TDX: the TDVF metadata of an OVMF/TDVF image and the MRTD it yields.
-// Spec: /work/shared/specs/tdx.md §2 (TDVF design guide, QEMU tdvf.c).
+// Spec: the TDVF design guide and QEMU's hw/i386/tdvf.c.
 // Layout: the OVMF GUIDed footer table (walked back from image end - 0x20)
 // holds the entry e47a6535-... whose u32 is the distance of the "TDVF"
 // descriptor from the image end; the descriptor is preceded by the TDX
