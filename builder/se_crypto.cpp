@@ -58,6 +58,27 @@ ossl::Bignum bn_param(EVP_PKEY* key, const char* name) {
   return ossl::Bignum(bn);
 }
 
+// A P-521 key from its uncompressed public point (and, for a key pair, the
+// private scalar); null when OpenSSL refuses the parameters.
+ossl::Pkey p521_from_params(const unsigned char* oct, std::size_t oct_len, const BIGNUM* priv) {
+  std::unique_ptr<OSSL_PARAM_BLD, ossl::Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>> bld(
+      OSSL_PARAM_BLD_new());
+  if (!bld ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "secp521r1", 0) != 1 ||
+      (priv && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1) ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, oct, oct_len) != 1)
+    ossl::fail("building P-521 key parameters");
+  std::unique_ptr<OSSL_PARAM, ossl::Deleter<OSSL_PARAM, OSSL_PARAM_free>> params(
+      OSSL_PARAM_BLD_to_param(bld.get()));
+  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                        params.get()) != 1)
+    return nullptr;
+  return ossl::Pkey(key);
+}
+
 }  // namespace
 
 std::unique_ptr<Random> system_random() { return std::make_unique<SystemRandom>(); }
@@ -85,22 +106,10 @@ ossl::Pkey generate_p521(Random& rnd) {
   if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, oct, sizeof oct,
                          bctx.get()) != sizeof oct)
     ossl::fail("EC_POINT_point2oct");
-  std::unique_ptr<OSSL_PARAM_BLD, ossl::Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>> bld(
-      OSSL_PARAM_BLD_new());
-  if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "secp521r1", 0) != 1 ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, oct, sizeof oct) != 1)
-    ossl::fail("building P-521 key parameters");
-  std::unique_ptr<OSSL_PARAM, ossl::Deleter<OSSL_PARAM, OSSL_PARAM_free>> params(
-      OSSL_PARAM_BLD_to_param(bld.get()));
-  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* key = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEYPAIR, params.get()) != 1)
-    ossl::fail("EVP_PKEY_fromdata(P-521)");
+  ossl::Pkey key = p521_from_params(oct, sizeof oct, d.get());
+  if (!key) ossl::fail("EVP_PKEY_fromdata(P-521)");
   BN_clear(d.get());
-  return ossl::Pkey(key);
+  return key;
 }
 
 void require_p521(EVP_PKEY* key, const std::string& source) {
@@ -148,22 +157,11 @@ ossl::Pkey p521_from_xy(std::span<const std::uint8_t> xy, const std::string& sou
   oct[0] = 4;
   std::memcpy(oct + 1, xy.data() + kPadded - kCoord, kCoord);
   std::memcpy(oct + 1 + kCoord, xy.data() + 2 * kPadded - kCoord, kCoord);
-  std::unique_ptr<OSSL_PARAM_BLD, ossl::Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>> bld(
-      OSSL_PARAM_BLD_new());
-  if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "secp521r1", 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, oct, sizeof oct) != 1)
-    ossl::fail("building a P-521 public key");
-  std::unique_ptr<OSSL_PARAM, ossl::Deleter<OSSL_PARAM, OSSL_PARAM_free>> params(
-      OSSL_PARAM_BLD_to_param(bld.get()));
-  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  EVP_PKEY* key = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+  ossl::Pkey k = p521_from_params(oct, sizeof oct, nullptr);
+  if (!k) {
     ERR_clear_error();
     throw file_error(source, "the customer public key is not a point on P-521");
   }
-  ossl::Pkey k(key);
   ossl::PkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, k.get(), nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1) {
     ERR_clear_error();

@@ -27,9 +27,9 @@ Bytes key_file(BuildContext& ctx, const recipe::PathRef& p, std::size_t size, co
   return b;
 }
 
-void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& p) {
-  const Bytes b = read_file(p.resolved);
-  ctx.manifest.add_input(role, p.display, b.size(), digest(HashAlg::kSha256, b));
+void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& p,
+               std::span<const std::uint8_t> bytes) {
+  ctx.manifest.add_input(role, p.display, bytes.size(), digest(HashAlg::kSha256, bytes));
 }
 
 }  // namespace
@@ -95,17 +95,16 @@ void stage_se(BuildContext& ctx) {
     out.finish();
   });
 
-  add_input(ctx, "se-stage3a", s.stage3a);
-  add_input(ctx, "se-stage3b", s.stage3b);
-  for (const auto& k : s.host_keys) add_input(ctx, "se-host-key", k);
+  const Bytes s3a_sha = digest(HashAlg::kSha256, s3a.bytes());
+  const Bytes s3b_sha = digest(HashAlg::kSha256, s3b.bytes());
+  ctx.manifest.add_input("se-stage3a", s.stage3a.display, s3a.size(), s3a_sha);
+  ctx.manifest.add_input("se-stage3b", s.stage3b.display, s3b.size(), s3b_sha);
+  for (const auto& k : s.host_keys) add_input(ctx, "se-host-key", k, read_file(k.resolved));
   nlohmann::json j = se::values_json(*img);
   j["file"] = s.file;
   j["hdr_file"] = s.hdr_file;
-  j["loaders"] = {
-      {"stage3a",
-       {{"path", s.stage3a.display}, {"sha256", to_hex(digest(HashAlg::kSha256, s3a.bytes()))}}},
-      {"stage3b",
-       {{"path", s.stage3b.display}, {"sha256", to_hex(digest(HashAlg::kSha256, s3b.bytes()))}}}};
+  j["loaders"] = {{"stage3a", {{"path", s.stage3a.display}, {"sha256", to_hex(s3a_sha)}}},
+                  {"stage3b", {{"path", s.stage3b.display}, {"sha256", to_hex(s3b_sha)}}}};
   nlohmann::json hk = nlohmann::json::array();
   for (std::size_t i = 0; i < keys.size(); ++i) {
     char subject[512];

@@ -5,15 +5,11 @@
 #include "builder/attest_util.h"
 
 namespace mkguest::se {
-namespace {
-
 std::string hex64(std::uint64_t v) {
   char b[24];
   std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
   return b;
 }
-
-}  // namespace
 
 nlohmann::json values_json(const BuiltImage& img) {
   nlohmann::json j;

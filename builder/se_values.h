@@ -12,5 +12,7 @@
 namespace mkguest::se {
 
 nlohmann::json values_json(const BuiltImage& img);
+// "0x1a2b": how the SE values write addresses and flags.
+std::string hex64(std::uint64_t v);
 
 }  // namespace mkguest::se

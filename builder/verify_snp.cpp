@@ -16,13 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string output_file(const json& manifest, const std::string& role) {
-  if (const json* outs = find(manifest, {"outputs"}); outs && outs->is_array())
-    for (const auto& o : *outs)
-      if (find_string(o, {"role"}) == role) return find_string(o, {"file"});
-  return {};
-}
-
 std::uint64_t parse_hex(const std::string& s, std::uint64_t fallback) {
   if (s.empty()) return fallback;
   char* end = nullptr;
@@ -31,6 +24,13 @@ std::uint64_t parse_hex(const std::string& s, std::uint64_t fallback) {
 }
 
 }  // namespace
+
+std::string output_file(const json& manifest, const std::string& role) {
+  if (const json* outs = find(manifest, {"outputs"}); outs && outs->is_array())
+    for (const auto& o : *outs)
+      if (find_string(o, {"role"}) == role) return find_string(o, {"file"});
+  return {};
+}
 
 fs::path VerifyContext::find_input(const std::string& recorded) const {
   if (recorded.empty()) return {};

@@ -14,17 +14,6 @@
 namespace mkguest::attest {
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string output_of(const json& manifest, const std::string& role) {
-  if (const json* outs = find(manifest, {"outputs"}); outs && outs->is_array())
-    for (const auto& o : *outs)
-      if (find_string(o, {"role"}) == role) return find_string(o, {"file"});
-  return {};
-}
-
-}  // namespace
-
 bool check_tdx(const VerifyContext& ctx, std::vector<Finding>* findings) {
   const json* t = find(ctx.manifest, {"measurements", "tdx"});
   if (!t) return false;
@@ -54,7 +43,7 @@ bool check_tdx(const VerifyContext& ctx, std::vector<Finding>* findings) {
   in.ram = (ram && ram->is_number_unsigned() ? ram->get<std::uint64_t>() : 2048) << 20;
   std::optional<MappedFile> uki, kernel, initrd;
   if (find_string(*t, {"boot"}) == "uki-qemu-kernel") {
-    const std::string f = output_of(ctx.manifest, "uki");
+    const std::string f = output_file(ctx.manifest, "uki");
     if (f.empty()) {
       findings->push_back({"tdx", "boot", "a UKI boot, but the manifest has no UKI output"});
       return true;
@@ -63,18 +52,18 @@ bool check_tdx(const VerifyContext& ctx, std::vector<Finding>* findings) {
     in.uki = uki->bytes();
     in.uki_name = f;
   } else {
-    const std::string k = output_of(ctx.manifest, "kernel");
+    const std::string k = output_file(ctx.manifest, "kernel");
     if (k.empty()) {
       findings->push_back({"tdx", "boot", "a direct boot, but the manifest has no kernel output"});
       return true;
     }
     kernel.emplace(ctx.output_path(k));
     in.kernel = kernel->bytes();
-    if (const std::string i = output_of(ctx.manifest, "initrd"); !i.empty()) {
+    if (const std::string i = output_file(ctx.manifest, "initrd"); !i.empty()) {
       initrd.emplace(ctx.output_path(i));
       in.initrd = initrd->bytes();
     }
-    if (const std::string c = output_of(ctx.manifest, "cmdline"); !c.empty()) {
+    if (const std::string c = output_file(ctx.manifest, "cmdline"); !c.empty()) {
       const Bytes b = read_file(ctx.output_path(c));
       if (!b.empty()) in.append = std::string(b.begin(), b.end());
     }

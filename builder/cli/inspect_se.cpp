@@ -14,15 +14,10 @@
 #include "builder/cli/commands.h"
 #include "builder/se_image.h"
 #include "builder/se_reader.h"
+#include "builder/se_values.h"
 
 namespace mkguest::cli {
 namespace {
-
-std::string hex64(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 std::string hex16(std::uint64_t v) {
   char b[24];
@@ -33,13 +28,10 @@ std::string hex16(std::uint64_t v) {
 }  // namespace
 
 bool looks_like_se(std::span<const std::uint8_t> b) {
-  auto be64 = [&](std::size_t o) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = v << 8 | b[o + i];
-    return v;
-  };
-  return b.size() >= 8 && (be64(0) == se::kMagic ||
-                           be64(0) == (0x0008000000000000ull | se::kPswMask | se::kStage3aEntry));
+  const ByteReader r(b, "input");
+  if (!r.has(0, 8)) return false;
+  const std::uint64_t first = r.be64(0);
+  return first == se::kMagic || first == (0x0008000000000000ull | se::kPswMask | se::kStage3aEntry);
 }
 
 void inspect_se(const std::string& file, const std::string& hdr_key_file,
@@ -59,14 +51,14 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
   nlohmann::json j;
   j["format"] = bare ? "SE header" : "SE image";
   j["magic_hex"] = "49424d5365634578";
-  j["version"] = hex64(h.version);
+  j["version"] = se::hex64(h.version);
   j["sehs"] = h.phs;
-  j["offset"] = hex64(h.offset);
+  j["offset"] = se::hex64(h.offset);
   j["iv_hex"] = to_hex(h.iv);
   j["nks"] = h.nks;
   j["sea"] = h.sea;
   j["nep"] = h.nep;
-  j["pcf_hex"] = hex64(h.pcf);
+  j["pcf_hex"] = se::hex64(h.pcf);
   j["cust_pub_key"] = to_hex(h.customer_public);
   j["pld_hex"] = to_hex(h.pld);
   j["ald_hex"] = to_hex(h.ald);
@@ -79,10 +71,10 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
                      {"kst_hex", to_hex(s.tag)}});
   if (img) {
     j["layout"] = img->pvimg ? "pvimg" : "genprotimg";
-    j["ipib_offset"] = hex64(img->ipib_offset);
+    j["ipib_offset"] = se::hex64(img->ipib_offset);
     auto& comps = j["components"] = nlohmann::json::array();
     for (const auto& c : img->components)
-      comps.push_back({{"addr", hex64(c.addr)},
+      comps.push_back({{"addr", se::hex64(c.addr)},
                        {"pages", c.size / se::kPage},
                        {"tweak_prefix", hex16(c.tweak_prefix)}});
     const nlohmann::json checks = {{"pld", img->pld == h.pld},
@@ -105,8 +97,8 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
     const se::Secret s = se::open_header(h, hk, file);
     OPENSSL_cleanse(hk.data(), hk.size());
     j["tag_verifies"] = true;
-    j["psw"] = {{"mask", hex64(s.psw_mask)}, {"addr", hex64(s.psw_addr)}};
-    j["scf_hex"] = hex64(s.scf);
+    j["psw"] = {{"mask", se::hex64(s.psw_mask)}, {"addr", se::hex64(s.psw_addr)}};
+    j["scf_hex"] = se::hex64(s.scf);
     j["noi"] = s.noi;
     if (img) {
       auto& comps = j["components"];
@@ -118,12 +110,12 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
           if (const auto a = se::find_stage3b_args(*img, plain)) {
             nlohmann::json blobs = nlohmann::json::array();
             for (int k = 0; k < 3; ++k)
-              blobs.push_back({{"addr", hex64(a->addr[k])}, {"size", a->size[k]}});
+              blobs.push_back({{"addr", se::hex64(a->addr[k])}, {"size", a->size[k]}});
             j["stage3b_args"] = {
                 {"kernel", blobs[0]},
                 {"cmdline", blobs[1]},
                 {"initrd", blobs[2]},
-                {"psw", {{"mask", hex64(a->psw_mask)}, {"addr", hex64(a->psw_addr)}}}};
+                {"psw", {{"mask", se::hex64(a->psw_mask)}, {"addr", se::hex64(a->psw_addr)}}}};
           }
         }
       }
@@ -134,7 +126,7 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
   } else {
     std::cout << file << ": " << j["format"].get<std::string>() << " at "
               << j["offset"].get<std::string>() << ", version 0x100, " << h.phs << " bytes, "
-              << h.nks << " key slot(s), " << h.nep << " encrypted pages, pcf " << hex64(h.pcf)
+              << h.nks << " key slot(s), " << h.nep << " encrypted pages, pcf " << se::hex64(h.pcf)
               << "\n";
     std::cout << "  PLD " << to_hex(h.pld) << "\n  ALD " << to_hex(h.ald) << "\n  TLD "
               << to_hex(h.tld) << "\n  tag " << to_hex(h.tag) << "\n";
