@@ -9,7 +9,6 @@
 #include "base/error.h"
 #include "firmware/guid.h"
 
-#include "firmware/pe_hash.h"
 
 namespace mkguest::tdx {
 

@@ -32,32 +32,6 @@ struct Event {
   Bytes data;  // event data as a log would carry it (informational)
 };
 
-struct BootInputs {
-  std::span<const std::uint8_t> firmware;
-  std::string firmware_name = "firmware";
-  std::optional<std::span<const std::uint8_t>> kernel;  // bzImage (or PE) for -kernel
-  std::optional<std::span<const std::uint8_t>> initrd;
-  std::optional<std::string> append;                 // -append
-  std::optional<std::span<const std::uint8_t>> uki;  // UKI for -kernel
-  std::string kernel_name = "kernel", uki_name = "uki";
-  std::uint64_t ram = 2ull << 30;
-  // ACPI fw_cfg blobs dumped from the host shape (etc/table-loader, etc/acpi/rsdp,
-  // etc/acpi/tables).
-  std::optional<Bytes> table_loader, acpi_rsdp, acpi_tables;
-};
-
-struct Prediction {
-  Bytes mrtd_single_pass, mrtd_two_pass;
-  std::vector<Event> events;   // log order, RTMR0..2 interleaved as the firmware emits them
-  std::array<Bytes, 3> rtmr;   // replay of `events`
-  bool rtmr0_complete = true;  // false when ACPI blobs were not given
-  std::vector<std::string> notes;
-  // Trustee's TDX reference values: digest of the kernel as measured
-  // (tdvfkernel) and of the LoadOptions (tdvfkernelparams).
-  Bytes kernel_digest, kernel_params_digest;
-};
-
-Prediction predict(const BootInputs& in, const Profile& profile);
 
 // Pieces, exposed for tests and other callers.
 Bytes td_hob(const TdvfMetadata& md, std::uint64_t ram);

@@ -13,8 +13,8 @@
 
 #include "base/byte_writer.h"
 #include "base/digest.h"
-#include "builder/se_image.h"
-#include "builder/sink.h"
+#include "builder/formats/se/image.h"
+#include "base/sink.h"
 #include "tests/test_util.h"
 
 namespace mkguest::test {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "base/digest.h"
-#include "builder/attest_util.h"
+#include "builder/manifest/json_util.h"
 
 namespace mkguest::cli {
 

@@ -11,7 +11,7 @@
 #include "base/version.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/outdir.h"
-#include "builder/pipeline.h"
+#include "builder/pipeline/pipeline.h"
 
 namespace mkguest::cli {
 

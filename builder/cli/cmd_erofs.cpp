@@ -9,8 +9,8 @@
 
 #include "base/error.h"
 #include "builder/cli/commands.h"
-#include "builder/erofs_rootfs.h"
-#include "builder/sink.h"
+#include "builder/formats/erofs/rootfs.h"
+#include "base/sink.h"
 
 namespace mkguest::cli {
 

@@ -6,12 +6,12 @@
 #include "base/file.h"
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
-#include "builder/dpkg_status.h"
-#include "builder/exports.h"
-#include "builder/oci_layout.h"
-#include "builder/provenance.h"
-#include "builder/spdx_sbom.h"
-#include "builder/trustee_export.h"
+#include "builder/fstree/dpkg_status.h"
+#include "builder/attest/exports.h"
+#include "builder/attest/oci_layout.h"
+#include "builder/attest/provenance.h"
+#include "builder/attest/spdx_sbom.h"
+#include "builder/attest/trustee.h"
 
 namespace mkguest::cli {
 

@@ -12,8 +12,8 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
-#include "builder/uki_sections.h"
-#include "firmware/pe_image.h"
+#include "builder/formats/uki/sections.h"
+#include "builder/formats/pe/image.h"
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest::cli {

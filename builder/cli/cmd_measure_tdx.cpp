@@ -6,8 +6,9 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
+#include "builder/measure/tdx.h"
 #include "firmware/tdx_events.h"
-#include "firmware/tdx_json.h"
+#include "builder/measure/tdx_json.h"
 #include "firmware/tdx_profile.h"
 
 namespace mkguest::cli {

@@ -11,9 +11,9 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
-#include "builder/se_hkd.h"
-#include "builder/se_image.h"
-#include "builder/se_values.h"
+#include "builder/formats/se/hkd.h"
+#include "builder/formats/se/image.h"
+#include "builder/measure/se_values.h"
 
 namespace mkguest::cli {
 namespace {

@@ -11,8 +11,8 @@
 #include "base/file.h"
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
-#include "builder/dsse.h"
-#include "builder/provenance.h"
+#include "builder/attest/dsse.h"
+#include "builder/attest/provenance.h"
 
 namespace mkguest::cli {
 
@@ -57,12 +57,12 @@ void run_sign(const SignArgs& a) {
   Wipe wipe_pass{passphrase.data(), passphrase.size()};
   auto load = [&] {
     if (a.key.rfind("pkcs11:", 0) == 0)
-      return attest::Signer::from_pkcs11(a.key, a.pkcs11_module, passphrase);
+      return keys::Signer::from_pkcs11(a.key, a.pkcs11_module, passphrase);
     Bytes pem = read_secret_file(a.key);
     Wipe wipe_pem{pem.data(), pem.size()};
-    return attest::Signer::from_pem(pem, a.key, passphrase);
+    return keys::Signer::from_pem(pem, a.key, passphrase);
   };
-  attest::Signer signer = load();
+  keys::Signer signer = load();
   if (!a.cert.empty()) signer.check_certificate(read_file(a.cert), a.cert);
   json env = attest::dsse_sign(signer, type, payload);
   std::string out = a.output.empty() ? a.file + ".dsse.json" : a.output;
@@ -79,23 +79,23 @@ struct VerifyArgs {
 
 void run_verify_signature(const VerifyArgs& a) {
   if (a.keys.empty() && a.cert.empty()) throw UsageError("give --key or --cert");
-  std::vector<attest::Verifier> verifiers;
+  std::vector<keys::Verifier> verifiers;
   for (const auto& k : a.keys) {
     Bytes pem = read_file(k);
     Wipe w{pem.data(), pem.size()};  // may be a private key
-    verifiers.push_back(attest::Verifier::from_pem(pem, k));
+    verifiers.push_back(keys::Verifier::from_pem(pem, k));
   }
   if (!a.cert.empty()) {
     Bytes pem = read_file(a.cert);
     if (!a.ca.empty()) {
-      std::string why = attest::verify_certificate_chain(pem, read_file(a.ca));
+      std::string why = keys::verify_certificate_chain(pem, read_file(a.ca));
       if (!why.empty()) {
         std::cout << a.envelope << ": FAILED: certificate " << a.cert << ": " << why << "\n";
         set_exit_code(static_cast<int>(ExitCode::kMismatch));
         return;
       }
     }
-    verifiers.push_back(attest::Verifier::from_pem(pem, a.cert));
+    verifiers.push_back(keys::Verifier::from_pem(pem, a.cert));
   }
   json env = json::parse(read_text_file(a.envelope), nullptr, false);
   if (env.is_discarded()) throw file_error(a.envelope, "not valid JSON");

@@ -14,11 +14,11 @@
 #include "base/file.h"
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
-#include "builder/pcr_sign.h"
-#include "builder/pe_sign.h"
-#include "builder/sink.h"
-#include "builder/uki_sections.h"
-#include "builder/uki_writer.h"
+#include "builder/measure/pcr_sign.h"
+#include "builder/formats/pe/sign.h"
+#include "base/sink.h"
+#include "builder/formats/uki/sections.h"
+#include "builder/formats/uki/writer.h"
 
 namespace mkguest::cli {
 namespace fs = std::filesystem;
@@ -67,12 +67,12 @@ Bytes sign_image(std::span<const std::uint8_t> image, const std::string& name, c
   Wipe wipe_secret{secret.data(), secret.size()};
   auto load = [&] {
     if (a.key.rfind("pkcs11:", 0) == 0)
-      return attest::Signer::from_pkcs11(a.key, a.pkcs11_module, secret);
+      return keys::Signer::from_pkcs11(a.key, a.pkcs11_module, secret);
     Bytes pem = read_secret_file(a.key);
     Wipe wipe_pem{pem.data(), pem.size()};
-    return attest::Signer::from_pem(pem, a.key, secret);
+    return keys::Signer::from_pem(pem, a.key, secret);
   };
-  const attest::Signer signer = load();
+  const keys::Signer signer = load();
   PeSignOptions opt;
   // The signing time: --signing-time, else SOURCE_DATE_EPOCH, else none.
   std::string t = a.signing_time;
@@ -202,7 +202,7 @@ void run(const Args& a) {
     }
     Bytes pem = read_secret_file(a.pcr_private_key);
     Wipe wipe_pem{pem.data(), pem.size()};
-    const attest::Signer signer = attest::Signer::from_pem(pem, a.pcr_private_key);
+    const keys::Signer signer = keys::Signer::from_pem(pem, a.pcr_private_key);
     if (!a.pcr_public_key.empty())
       check_pcr_public_key(signer, read_file(a.pcr_public_key), a.pcr_public_key);
     const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);

@@ -12,7 +12,7 @@
 #include "base/file.h"
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
-#include "builder/verify.h"
+#include "builder/verify/verify.h"
 
 namespace mkguest::cli {
 

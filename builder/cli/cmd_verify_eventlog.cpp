@@ -7,7 +7,7 @@
 #include "base/file.h"
 #include "builder/cli/commands.h"
 #include "firmware/ccel.h"
-#include "firmware/tdx_json.h"
+#include "builder/measure/tdx_json.h"
 
 namespace mkguest::cli {
 namespace {

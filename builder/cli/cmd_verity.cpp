@@ -6,7 +6,7 @@
 
 #include "base/error.h"
 #include "builder/cli/commands.h"
-#include "builder/disk_image.h"
+#include "builder/formats/disk/disk_image.h"
 #include "verity/cmdline.h"
 #include "verity/derive.h"
 #include "verity/verity_file.h"

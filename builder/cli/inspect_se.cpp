@@ -12,9 +12,9 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
-#include "builder/se_image.h"
-#include "builder/se_reader.h"
-#include "builder/se_values.h"
+#include "builder/formats/se/image.h"
+#include "builder/formats/se/reader.h"
+#include "builder/measure/se_values.h"
 
 namespace mkguest::cli {
 namespace {

@@ -6,7 +6,7 @@
 #include <span>
 
 #include "base/error.h"
-#include "builder/fs_load.h"
+#include "builder/fstree/load.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   mkguest::ArchiveLimits limits;

@@ -6,7 +6,7 @@
 #include <span>
 
 #include "base/error.h"
-#include "builder/attest_se_hdr.h"
+#include "builder/attest/se_hdr.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -5,7 +5,7 @@
 #include <span>
 
 #include "base/error.h"
-#include "builder/dpkg_status.h"
+#include "builder/fstree/dpkg_status.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -5,7 +5,7 @@
 #include <span>
 
 #include "base/error.h"
-#include "builder/elf_deps.h"
+#include "builder/fstree/elf_deps.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -5,7 +5,7 @@
 #include <span>
 
 #include "base/error.h"
-#include "builder/erofs_reader.h"
+#include "builder/formats/erofs/reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -5,8 +5,8 @@
 #include <span>
 
 #include "base/error.h"
-#include "firmware/pe_hash.h"
-#include "firmware/pe_image.h"
+#include "builder/formats/pe/authenticode.h"
+#include "builder/formats/pe/image.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::span<const std::uint8_t> b(data, size);

@@ -8,7 +8,7 @@
 #include <span>
 
 #include "base/error.h"
-#include "builder/se_reader.h"
+#include "builder/formats/se/reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> in(data, size);

@@ -1,0 +1,80 @@
+// Attestation exports written by the build; see exports.h.
+#include "builder/attest/exports.h"
+
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/attest/se_hdr.h"
+#include "builder/attest/provenance.h"
+#include "builder/attest/spdx_sbom.h"
+#include "builder/attest/trustee.h"
+
+namespace mkguest::attest {
+
+namespace fs = std::filesystem;
+
+bool write_se_trustee_files(const json& manifest, const fs::path& outdir, const fs::path& dir,
+                            const std::string& title) {
+  std::string snippet = se_policy_snippet(manifest, title);
+  if (snippet.empty()) return false;
+  std::string want = find_string(manifest, {"measurements", "se", "tag"});
+  const json* outs = find(manifest, {"outputs"});
+  if (outs && outs->is_array()) {
+    for (const auto& o : *outs) {
+      std::string file = find_string(o, {"file"});
+      std::error_code ec;
+      if (file.empty() || !fs::is_regular_file(outdir / file, ec)) continue;
+      MappedFile f(outdir / file);
+      SeHeader h;
+      try {
+        h = find_se_header(f.bytes(), file);
+      } catch (const InputError& e) {
+        if (std::string(e.what()).find("no IBM SE header") != std::string::npos) continue;
+        throw;
+      }
+      if (!want.empty() && h.tag != want)
+        throw file_error(file, "its SE header tag " + h.tag + " is not the manifest's se.tag");
+      fs::create_directories(dir);
+      write_file(dir / "hdr.bin", h.bytes);
+      write_file(dir / "se-policy.rego", snippet);
+      return true;
+    }
+  }
+  throw file_error("manifest.json", "no output holds the SE header (hdr.bin)");
+}
+
+void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& manifest_text,
+                          const fs::path& outdir) {
+  if (!spec.any()) return;
+  json m = parse_manifest(manifest_text, "manifest.json");
+  std::string sha = to_hex(digest(HashAlg::kSha256, manifest_text));
+  std::string title =
+      find_string(m, {"recipe", "name"}) + " " + find_string(m, {"recipe", "version"});
+  if (spec.trustee) {
+    TrusteeOptions o;
+    o.ns = spec.trustee_namespace;
+    json values = trustee_reference_values(m, o, "manifest.json");
+    write_file(outdir / "rvps-message.json", canonical_json(trustee_message(values)));
+    if (spec.kbs_client_script) {
+      write_file(outdir / "kbs-client.sh", kbs_client_script(values, title, nullptr));
+      fs::permissions(outdir / "kbs-client.sh", fs::perms(0755));
+    }
+    write_se_trustee_files(m, outdir, outdir / "se", title);
+  }
+  ProvenanceOptions po;
+  po.manifest_sha256 = sha;
+  if (spec.provenance) {
+    write_file(outdir / "provenance.intoto.json",
+               canonical_json(slsa_provenance_statement(m, po, "manifest.json")));
+    const json* meas = find(m, {"measurements"});
+    if (meas && meas->is_object() && !meas->empty())
+      write_file(outdir / "reference-values.intoto.json",
+                 canonical_json(reference_values_statement(m, po, "manifest.json")));
+  }
+  if (spec.sbom) {
+    SbomOptions so;
+    so.manifest_sha256 = sha;
+    write_file(outdir / "sbom.spdx.json", canonical_json(spdx_sbom(m, {}, so, "manifest.json")));
+  }
+}
+
+}  // namespace mkguest::attest

@@ -1,0 +1,116 @@
+// The signed PCR 11 policy (see pcr_sign.h).
+#include "builder/measure/pcr_sign.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/error.h"
+
+namespace mkguest {
+namespace {
+
+std::string base64(std::span<const std::uint8_t> b) {
+  std::string out((b.size() + 2) / 3 * 4 + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), b.data(),
+                                static_cast<int>(b.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+const EVP_MD* md_of(HashAlg a) {
+  switch (a) {
+    case HashAlg::kSha1:
+      return EVP_sha1();
+    case HashAlg::kSha256:
+      return EVP_sha256();
+    case HashAlg::kSha384:
+      return EVP_sha384();
+    case HashAlg::kSha512:
+      return EVP_sha512();
+  }
+  return nullptr;
+}
+
+Bytes sign_with(EVP_PKEY* k, HashAlg alg, std::span<const std::uint8_t> msg) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  std::size_t len = 0;
+  Bytes sig;
+  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, md_of(alg), nullptr, k) == 1 &&
+            EVP_DigestSign(ctx, nullptr, &len, msg.data(), msg.size()) == 1;
+  if (ok) {
+    sig.resize(len);
+    ok = EVP_DigestSign(ctx, sig.data(), &len, msg.data(), msg.size()) == 1;
+    sig.resize(len);
+  }
+  EVP_MD_CTX_free(ctx);
+  if (!ok) throw InternalError("signing the PCR policy failed");
+  return sig;
+}
+
+}  // namespace
+
+std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
+                               bool ukify_style) {
+  EVP_PKEY* k = key.evp_key();
+  if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
+    throw UsageError("the PCR signing key must be an RSA key (the TPM verifies RSASSA)");
+  unsigned char* der = nullptr;
+  const int n = i2d_PublicKey(k, &der);
+  if (n <= 0) throw InternalError("cannot encode the PCR public key");
+  const std::string pkfp = to_hex(digest(HashAlg::kSha256, std::span<const std::uint8_t>(der, n)));
+  OPENSSL_free(der);
+
+  std::set<std::string> banks;
+  for (const auto& b : r.banks) banks.insert(b);
+  if (banks.empty()) banks = {"sha1", "sha256", "sha384", "sha512"};
+  std::set<std::string> phases(r.phases.begin(), r.phases.end());
+  if (phases.empty())
+    for (const auto& p : tpm::default_phases()) phases.insert(p);
+  const std::string sep = ukify_style ? ", " : ",", colon = ukify_style ? ": " : ":";
+  std::string out = "{";
+  bool first_bank = true;
+  for (const auto& bank : banks) {
+    HashAlg alg;
+    if (!parse_hash_alg(bank, &alg)) throw UsageError("unknown PCR bank '" + bank + "'");
+    out += (first_bank ? "" : sep) + "\"" + bank + "\"" + colon + "[";
+    first_bank = false;
+    bool first = true;
+    for (const auto& phase : phases) {
+      const Bytes value = tpm::pcr11(alg, r.sections, r.stub_major, phase);
+      const Bytes pol = tpm::policy_pcr11(alg, value);
+      const Bytes sig = sign_with(k, alg, pol);
+      out += (first ? "" : sep) + "{\"pcrs\"" + colon + "[11]" + sep + "\"pkfp\"" + colon + "\"" +
+             pkfp + "\"" + sep + "\"pol\"" + colon + "\"" + to_hex(pol) + "\"" + sep + "\"sig\"" +
+             colon + "\"" + base64(sig) + "\"}";
+      first = false;
+    }
+    out += "]";
+  }
+  return out + "}";
+}
+
+void check_pcr_public_key(const keys::Signer& key, std::span<const std::uint8_t> pub_pem,
+                          const std::string& source) {
+  BIO* b = BIO_new_mem_buf(pub_pem.data(), static_cast<int>(pub_pem.size()));
+  EVP_PKEY* pub = PEM_read_bio_PUBKEY(b, nullptr, nullptr, nullptr);
+  if (!pub) {
+    BIO_reset(b);
+    if (X509* c = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) {
+      pub = X509_get_pubkey(c);
+      X509_free(c);
+    }
+  }
+  BIO_free(b);
+  ERR_clear_error();
+  if (!pub) throw file_error(source, "not a PEM public key or certificate");
+  const bool same = EVP_PKEY_eq(pub, key.evp_key()) == 1;
+  EVP_PKEY_free(pub);
+  if (!same) throw file_error(source, "this public key is not the PCR private key's");
+}
+
+}  // namespace mkguest

@@ -1,0 +1,74 @@
+// The build pipeline: a validated recipe in, artifacts and a manifest out,
+// all written into a staging directory that the CLI later commits
+// atomically. Stages run in a fixed order:
+//   inputs -> initrd -> [rootfs + verity] -> cmdline -> kernel -> [uki, se]
+//   -> [measurements] -> manifest
+// Each stage reads what earlier stages recorded in the BuildContext.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "builder/manifest/manifest.h"
+#include "base/sink.h"
+#include "recipes/recipe.h"
+
+namespace mkguest {
+
+// Progress reporting, implemented by the CLI (which owns the clock).
+class Progress {
+ public:
+  virtual ~Progress() = default;
+  virtual void begin(const std::string& step) = 0;
+  virtual void end() = 0;
+  // A warning for the user (e.g. a key file others can read).
+  virtual void warn(const std::string& message) { (void)message; }
+};
+
+struct Artifact {
+  std::string role;
+  std::string file;  // name inside the output directory
+  std::uint64_t size = 0;
+  Bytes sha256;
+  Bytes sha384;
+};
+
+struct BuildContext {
+  const recipe::Recipe& recipe;
+  std::filesystem::path staging;
+  Manifest manifest;
+  // ${...} values for the cmdline; stages add theirs (e.g. verity.root_hash).
+  std::map<std::string, std::string> variables;
+  std::string cmdline;                        // the expanded cmdline, once the cmdline stage ran
+  std::map<std::string, Artifact> artifacts;  // by role
+  Progress* progress = nullptr;               // for warnings
+
+  // Streams an artifact into staging/<file> through `emit`, digests it and
+  // records it (manifest outputs and `artifacts`).
+  const Artifact& write_artifact(const std::string& role, const std::string& file,
+                                 const std::function<void(ByteSink&)>& emit);
+  std::filesystem::path path_of(const std::string& role) const;
+};
+
+struct BuildResult {
+  std::map<std::string, Artifact> artifacts;
+  std::string cmdline;
+  std::string manifest_text;
+};
+
+// Runs every stage. Writes into `staging` (which must exist and be empty),
+// including staging/manifest.json.
+BuildResult run_build(const recipe::Recipe& recipe, const std::filesystem::path& staging,
+                      const std::string& tool_version, Progress& progress);
+
+// The x86 kernel's COMMAND_LINE_SIZE, including the terminating NUL.
+inline constexpr std::size_t kMaxCmdlineBytes = 2048;
+// The kernel's COMMAND_LINE_SIZE for the recipe's arch, NUL included:
+// x86-64 and arm64 2048, s390x 4096 (an IBM SE image also checks the limit
+// the kernel image itself declares).
+std::size_t max_cmdline_bytes(const std::string& arch);
+
+}  // namespace mkguest

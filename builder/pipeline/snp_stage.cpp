@@ -1,0 +1,105 @@
+#include "builder/pipeline/snp_stage.h"
+
+#include <cstdio>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "firmware/snp_measure.h"
+
+namespace mkguest {
+
+namespace {
+std::string hex_value(std::uint64_t v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+}  // namespace
+
+std::uint64_t snp_policy_value(const recipe::SnpSpec& s) {
+  return static_cast<std::uint64_t>(s.abi_minor) | static_cast<std::uint64_t>(s.abi_major) << 8 |
+         (s.smt_allowed ? 1ull << 16 : 0) | 1ull << 17 | (s.migrate_ma ? 1ull << 18 : 0) |
+         (s.debug ? 1ull << 19 : 0) | (s.single_socket ? 1ull << 20 : 0);
+}
+
+void stage_measure_snp(BuildContext& ctx) {
+  const recipe::SnpSpec& s = ctx.recipe.measurements.snp;
+  MappedFile fw_file(s.firmware);
+  ctx.manifest.add_input("firmware", s.firmware_display, fw_file.size(),
+                         digest(HashAlg::kSha256, fw_file.bytes()));
+  ByteReader reader(fw_file.bytes(), s.firmware_display);
+  SevFirmware fw = parse_sev_firmware(reader);
+  bool hashes = s.kernel_hashes == "true" ||
+                (s.kernel_hashes == "auto" && fw.has_section(SevSectionType::kSnpKernelHashes));
+  if (hashes && !fw.has_section(SevSectionType::kSnpKernelHashes)) {
+    throw file_error(s.firmware_display,
+                     "kernel_hashes is true, but the firmware has no SNP_KERNEL_HASHES section");
+  }
+  std::optional<SevHashes> table;
+  if (hashes) {
+    // The artifacts' digests were taken while they were written.
+    const Bytes empty = digest(HashAlg::kSha256, "");
+    table = sev_hashes_from(
+        ctx.artifacts.at("kernel").sha256,
+        ctx.artifacts.count("initrd") ? ctx.artifacts.at("initrd").sha256 : empty, ctx.cmdline);
+  }
+  // The vCPU signatures: named types first, then explicit signatures.
+  std::vector<std::pair<std::string, std::uint32_t>> sigs;
+  for (const auto& t : s.vcpu_types) {
+    std::uint32_t sig = 0;
+    snp_vcpu_signature(t, &sig);
+    sigs.emplace_back(t, sig);
+  }
+  for (auto sig : s.vcpu_sigs) sigs.emplace_back("", sig);
+
+  nlohmann::json entries = nlohmann::json::array();
+  Bytes ovmf_hash = snp_ovmf_hash(fw_file.bytes());
+  for (const auto& vmm_name : s.vmms) {
+    VmmType vmm = vmm_name == "ec2"   ? VmmType::kEc2
+                  : vmm_name == "gce" ? VmmType::kGce
+                                      : VmmType::kQemu;
+    // Only QEMU puts the vCPU signature into the VMSA.
+    auto vmm_sigs =
+        vmm == VmmType::kQemu ? sigs : std::vector<std::pair<std::string, std::uint32_t>>{{"", 0}};
+    for (const auto& [type, sig] : vmm_sigs) {
+      for (auto vcpus : s.vcpus) {
+        for (auto features : s.guest_features) {
+          SnpInputs in;
+          in.mode = SevMode::kSnp;
+          in.vmm = vmm;
+          in.vcpus = vcpus;
+          in.vcpu_sig = sig;
+          in.guest_features = features;
+          in.hashes = table;
+          in.ovmf_hash = ovmf_hash;  // the OVMF pages, measured once
+          Bytes ld = snp_launch_digest(fw_file.bytes(), fw, in, s.firmware_display);
+          nlohmann::json e = {{"mode", "snp"},           {"vmm", vmm_name},
+                              {"vcpus", vcpus},          {"guest_features", hex_value(features)},
+                              {"kernel_hashes", hashes}, {"digest", to_hex(ld)}};
+          if (vmm == VmmType::kQemu) {
+            e["vcpu_sig"] = hex_value(sig);
+            if (!type.empty()) e["vcpu_type"] = type;
+          }
+          entries.push_back(e);
+        }
+      }
+    }
+  }
+  std::uint64_t policy = snp_policy_value(s);
+  ctx.manifest.measurements()["snp"] = {
+      {"firmware",
+       {{"path", s.firmware_display},
+        {"sha256", to_hex(digest(HashAlg::kSha256, fw_file.bytes()))}}},
+      {"ovmf_hash", to_hex(ovmf_hash)},
+      {"launch_digests", entries},
+      {"policy",
+       {{"value", hex_value(policy)},
+        {"abi_major", s.abi_major},
+        {"abi_minor", s.abi_minor},
+        {"smt_allowed", s.smt_allowed},
+        {"migrate_ma", s.migrate_ma},
+        {"debug", s.debug},
+        {"single_socket", s.single_socket}}}};
+}
+
+}  // namespace mkguest

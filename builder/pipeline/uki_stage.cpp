@@ -1,0 +1,193 @@
+#include "builder/pipeline/uki_stage.h"
+
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/measure/pcr_sign.h"
+#include "builder/formats/pe/sign.h"
+#include "builder/measure/uki_pcrs.h"
+#include "builder/formats/uki/sections.h"
+#include "builder/formats/uki/writer.h"
+#include "builder/formats/pe/authenticode.h"
+#include "builder/formats/pe/image.h"
+#include "firmware/tpm_pcr.h"
+
+namespace mkguest {
+namespace {
+
+Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& ref,
+               std::span<const std::uint8_t> data) {
+  ctx.manifest.add_input(role, ref.display, data.size(), digest(HashAlg::kSha256, data));
+}
+
+// Wipes secret bytes when it goes out of scope.
+struct Wipe {
+  void* p;
+  std::size_t n;
+  ~Wipe() {
+    if (p && n) OPENSSL_cleanse(p, n);
+  }
+};
+
+// The UKI signed for Secure Boot with the recipe's key; the signing time is
+// the source date, so the bytes are reproducible.
+Bytes sign_uki(BuildContext& ctx, std::span<const std::uint8_t> image, const recipe::UkiSpec& u) {
+  const auto& sb = u.secureboot;
+  std::string secret;
+  if (!sb.pin_env.empty()) {
+    const char* v = std::getenv(sb.pin_env.c_str());
+    if (!v)
+      throw InputError(u.mark.file, u.mark.place(),
+                       "secureboot.pin_env: environment variable " + sb.pin_env + " is not set");
+    secret = v;
+  }
+  Wipe wipe_secret{secret.data(), secret.size()};
+  auto load = [&] {
+    if (sb.key.rfind("pkcs11:", 0) == 0)
+      return keys::Signer::from_pkcs11(sb.key, sb.pkcs11_module, secret);
+    struct stat st {};
+    if (::stat(sb.key.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) && ctx.progress)
+      ctx.progress->warn("key file " + sb.key_display +
+                         " is accessible by group or others; restrict it with chmod 600");
+    Bytes pem = read_file(sb.key);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    return keys::Signer::from_pem(pem, sb.key_display, secret);
+  };
+  const keys::Signer signer = load();
+  const Bytes cert = read_file(sb.certificate.resolved);
+  ctx.manifest.add_input("uki-secureboot-certificate", sb.certificate.display, cert.size(),
+                         digest(HashAlg::kSha256, cert));
+  PeSignOptions opt;
+  opt.signing_time = ctx.recipe.source_date_epoch;
+  return sign_pe(image, u.file, signer, cert, sb.certificate.display, opt);
+}
+
+}  // namespace
+
+void stage_uki(BuildContext& ctx) {
+  const recipe::UkiSpec& u = ctx.recipe.outputs.uki;
+  MappedFile stub(u.stub.resolved);
+  MappedFile kernel(ctx.recipe.kernel.resolved);
+  add_input(ctx, "uki-stub", u.stub, stub.bytes());
+  std::unique_ptr<MappedFile> initrd;
+  if (ctx.artifacts.count("initrd")) initrd = std::make_unique<MappedFile>(ctx.path_of("initrd"));
+
+  UkiContents c;
+  c.linux_image = kernel.bytes();
+  if (initrd) c.initrds.push_back(initrd->bytes());
+  c.cmdline = bytes_of(ctx.cmdline);  // verbatim, as ukify takes --cmdline=@FILE
+  if (u.os_release) {
+    c.osrel = read_file(u.os_release->resolved);
+    add_input(ctx, "uki-os-release", *u.os_release, *c.osrel);
+  }
+  if (u.uname == "auto") {
+    if (auto v = scrape_uname_x86(kernel.bytes())) c.uname = bytes_of(*v);
+  } else if (!u.uname.empty()) {
+    c.uname = bytes_of(u.uname);
+  }
+  if (u.splash) {
+    c.splash = read_file(u.splash->resolved);
+    add_input(ctx, "uki-splash", *u.splash, *c.splash);
+  }
+  if (u.devicetree) {
+    c.devicetree = read_file(u.devicetree->resolved);
+    add_input(ctx, "uki-devicetree", *u.devicetree, *c.devicetree);
+  }
+  for (const auto& [name, ref] : u.sections) {
+    c.extra.emplace_back(name, read_file(ref.resolved));
+    add_input(ctx, "uki-section", ref, c.extra.back().second);
+  }
+  c.sbat = u.sbat;
+  if (u.pcr_signature.present) {
+    c.pcrpkey = read_file(u.pcr_signature.public_key.resolved);
+    add_input(ctx, "uki-pcr-public-key", u.pcr_signature.public_key, *c.pcrpkey);
+  }
+  UkiSections sections = ukify_sections(stub.bytes(), c);
+  if (u.pcr_signature.present) {
+    const auto& ps = u.pcr_signature;
+    PcrSignRequest req;
+    for (const auto& s : sections.list) req.sections.push_back({s.name, s.data});
+    const std::string v = stub_version(stub.bytes(), u.stub.display);
+    req.stub_major = v.empty() ? 257 : tpm::stub_major(v);
+    req.banks = ps.banks;
+    req.phases = ps.phases;
+    struct stat st {};
+    if (::stat(ps.private_key.resolved.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
+        ctx.progress)
+      ctx.progress->warn("key file " + ps.private_key.display +
+                         " is accessible by group or others; restrict it with chmod 600");
+    Bytes pem = read_file(ps.private_key.resolved);
+    Wipe wipe_pem{pem.data(), pem.size()};
+    const keys::Signer signer = keys::Signer::from_pem(pem, ps.private_key.display);
+    check_pcr_public_key(signer, *c.pcrpkey, ps.public_key.display);
+    const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);
+    c.pcrsig = Bytes(json.begin(), json.end());
+    sections = ukify_sections(stub.bytes(), c);
+  }
+  UkiOptions opt;
+  opt.grow_headers = u.grow_headers;
+  UkiPlan plan;
+  try {
+    plan = plan_uki(stub.bytes(), u.stub.display, sections.list, opt);
+  } catch (const UsageError& e) {
+    throw InputError(u.mark.file, u.mark.place(), std::string(e.what()).substr(7));
+  }
+  if (!u.secureboot.present) {
+    ctx.write_artifact("uki", u.file, [&](ByteSink& out) { write_uki(plan, out); });
+  } else {
+    MemorySink mem;
+    write_uki(plan, mem);
+    const Bytes signed_image = sign_uki(ctx, mem.bytes(), u);
+    ctx.write_artifact("uki", u.file, [&](ByteSink& out) {
+      out.write(signed_image);
+      out.finish();
+    });
+  }
+
+  // The manifest's record, from the bytes written.
+  MappedFile out(ctx.path_of("uki"));
+  const pe::PeImage p = pe::parse_pe_image(out.bytes(), u.file);
+  nlohmann::json secs = nlohmann::json::array();
+  for (const auto& s : p.sections) {
+    const auto data = pe::section_data(out.bytes(), s);
+    secs.push_back({{"name", s.name},
+                    {"offset", s.raw_pointer},
+                    {"size", s.virtual_size},
+                    {"virtual_address", s.virtual_address},
+                    {"sha256", to_hex(digest(HashAlg::kSha256, data))}});
+  }
+  nlohmann::json& j = ctx.manifest.section("uki");
+  j = {{"file", u.file},
+       {"stub",
+        {{"path", u.stub.display},
+         {"sha256", to_hex(digest(HashAlg::kSha256, stub.bytes()))},
+         {"version", stub_version(stub.bytes(), u.stub.display)}}},
+       {"sections", secs},
+       {"size_of_headers", plan.size_of_headers},
+       {"authenticode",
+        {{"sha256", to_hex(pe::authenticode_digest(out.bytes(), u.file, HashAlg::kSha256))},
+         {"sha384", to_hex(pe::authenticode_digest(out.bytes(), u.file, HashAlg::kSha384))}}}};
+  if (plan.headers_grown_from) j["headers_grown_from"] = plan.headers_grown_from;
+  if (u.secureboot.present) {
+    nlohmann::json sigs = nlohmann::json::array();
+    for (const auto& sig : verify_pe_signatures(out.bytes(), u.file))
+      sigs.push_back({{"subject", sig.subject},
+                      {"digest_algorithm", sig.digest_algorithm},
+                      {"signed_digest", sig.signed_digest}});
+    j["signatures"] = sigs;
+  }
+
+  // The vTPM PCRs a boot of this UKI extends (docs/pcr.md).
+  ctx.manifest.measurements()["tpm"] =
+      predict_uki_pcrs(out.bytes(), u.file, ctx.recipe.outputs.direct && initrd != nullptr,
+                       ctx.recipe.measurements.tpm.direct_ram_mib);
+}
+
+}  // namespace mkguest

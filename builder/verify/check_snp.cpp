@@ -1,0 +1,105 @@
+// The `snp` check of `mkguest verify`: every launch digest of the manifest's
+// measurements.snp re-derived from the artifacts in OUTDIR (kernel, initrd,
+// cmdline) and the firmware input, found through VerifyContext::input_dirs
+// and checked against its recorded sha256 first.
+#include <cstdlib>
+
+#include "base/byte_reader.h"
+#include "base/digest.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/verify/verify.h"
+#include "firmware/snp_measure.h"
+
+namespace mkguest::attest {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::uint64_t parse_hex(const std::string& s, std::uint64_t fallback) {
+  if (s.empty()) return fallback;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+  return end && *end == '\0' ? v : fallback;
+}
+
+}  // namespace
+
+std::string output_file(const json& manifest, const std::string& role) {
+  if (const json* outs = find(manifest, {"outputs"}); outs && outs->is_array())
+    for (const auto& o : *outs)
+      if (find_string(o, {"role"}) == role) return find_string(o, {"file"});
+  return {};
+}
+
+fs::path VerifyContext::find_input(const std::string& recorded) const {
+  if (recorded.empty()) return {};
+  const fs::path p(recorded);
+  std::error_code ec;
+  if (p.is_absolute()) return fs::exists(p, ec) ? p : fs::path();
+  for (const auto& dir : input_dirs)
+    if (fs::exists(dir / p, ec)) return dir / p;
+  return {};
+}
+
+bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings) {
+  const json* snp = find(ctx.manifest, {"measurements", "snp"});
+  if (!snp) return false;
+  const std::string fw_path = find_string(*snp, {"firmware", "path"});
+  const fs::path fw_file = ctx.find_input(fw_path);
+  if (fw_file.empty()) return false;  // nothing to re-derive from: reported as skipped
+  const Bytes fw = read_file(fw_file);
+  const std::string want_fw = find_string(*snp, {"firmware", "sha256"});
+  if (to_hex(digest(HashAlg::kSha256, fw)) != want_fw) {
+    findings->push_back(
+        {"snp", fw_file.string(),
+         "the firmware is not the one the manifest names (sha256 " + want_fw + ")"});
+    return true;
+  }
+  ByteReader reader(fw, fw_file.string());
+  const SevFirmware parsed = parse_sev_firmware(reader);
+  const Bytes ovmf_hash = snp_ovmf_hash(fw);
+  if (to_hex(ovmf_hash) != find_string(*snp, {"ovmf_hash"}))
+    findings->push_back({"snp", "ovmf_hash",
+                         "differs: manifest " + find_string(*snp, {"ovmf_hash"}) + ", derived " +
+                             to_hex(ovmf_hash)});
+  // The kernel hashes table comes from the outputs themselves.
+  auto file_sha = [&](const std::string& role) -> Bytes {
+    const std::string f = output_file(ctx.manifest, role);
+    if (f.empty()) return digest(HashAlg::kSha256, "");
+    return digest_file(HashAlg::kSha256, ctx.output_path(f));
+  };
+  std::string cmdline;
+  if (const std::string f = output_file(ctx.manifest, "cmdline"); !f.empty()) {
+    const Bytes c = read_file(ctx.output_path(f));
+    cmdline.assign(c.begin(), c.end());
+  }
+  const json* entries = find(*snp, {"launch_digests"});
+  if (!entries || !entries->is_array()) return true;
+  std::optional<SevHashes> table;
+  std::size_t index = 0;
+  for (const auto& e : *entries) {
+    const std::string subject = "launch_digests[" + std::to_string(index++) + "]";
+    SnpInputs in;
+    const std::string vmm = find_string(e, {"vmm"}, "QEMU");
+    in.vmm = vmm == "ec2" ? VmmType::kEc2 : vmm == "gce" ? VmmType::kGce : VmmType::kQemu;
+    const json* vcpus = find(e, {"vcpus"});
+    in.vcpus = vcpus && vcpus->is_number_unsigned() ? vcpus->get<std::uint32_t>() : 1;
+    in.vcpu_sig = static_cast<std::uint32_t>(parse_hex(find_string(e, {"vcpu_sig"}), 0));
+    in.guest_features = parse_hex(find_string(e, {"guest_features"}), 1);
+    const json* kh = find(e, {"kernel_hashes"});
+    if (kh && kh->is_boolean() && kh->get<bool>()) {
+      if (!table) table = sev_hashes_from(file_sha("kernel"), file_sha("initrd"), cmdline);
+      in.hashes = table;
+    }
+    in.ovmf_hash = ovmf_hash;
+    const std::string derived = to_hex(snp_launch_digest(fw, parsed, in, fw_file.string()));
+    const std::string recorded = find_string(e, {"digest"});
+    if (derived != recorded)
+      findings->push_back(
+          {"snp", subject, "differs: manifest " + recorded + ", derived " + derived});
+  }
+  return true;
+}
+
+}  // namespace mkguest::attest
