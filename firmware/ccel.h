@@ -1,7 +1,7 @@
 // The TDX CC event log (ACPI CCEL log area): TCG2 crypto-agile format with
 // SHA-384. Spec: TCG PC Client Platform Firmware Profile §10 (TCG_PCR_EVENT,
 // TCG_EfiSpecIDEvent, TCG_PCR_EVENT2), UEFI 2.10 §38.4 (MR index = RTMR + 1),
-// tdx.md §3. Layout: one SHA-1-format header event (EV_NO_ACTION carrying
+// docs/specs/tdx.md §3. Layout: one SHA-1-format header event (EV_NO_ACTION carrying
 // "Spec ID Event03" and the digest sizes), then TCG_PCR_EVENT2 records
 // (u32 mr_index, u32 type, u32 count, count x {u16 alg, digest}, u32 size,
 // data). The log area's unused tail is 0xFF (or 0x00) filled.

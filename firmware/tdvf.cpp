@@ -1,4 +1,4 @@
-// TDVF metadata parsing and MRTD (see tdvf.h; spec tdx.md §2).
+// TDVF metadata parsing and MRTD (see tdvf.h; spec docs/specs/tdx.md §2).
 #include "firmware/tdvf.h"
 
 #include <array>

@@ -1,4 +1,4 @@
-// Expected TDX RTMR events for QEMU + TDVF boots (see tdx_events.h; tdx.md §3-§8).
+// Expected TDX RTMR events for QEMU + TDVF boots (see tdx_events.h; docs/specs/tdx.md §3-§8).
 #include "firmware/tdx_events.h"
 
 #include <algorithm>
@@ -8,7 +8,6 @@
 #include "base/byte_writer.h"
 #include "base/error.h"
 #include "firmware/guid.h"
-
 
 namespace mkguest::tdx {
 

@@ -1,6 +1,6 @@
 // Intel TDX runtime measurement registers: the expected RTMR[0..2] event list
 // of a TD booted by QEMU + TDVF (direct kernel boot or UKI via -kernel), and
-// RTMR replay. Spec: tdx.md §3-§8. RTMR_new = SHA384(RTMR_old || digest).
+// RTMR replay. Spec: docs/specs/tdx.md §3-§8. RTMR_new = SHA384(RTMR_old || digest).
 #pragma once
 
 #include <array>
@@ -31,7 +31,6 @@ struct Event {
   std::string description;
   Bytes data;  // event data as a log would carry it (informational)
 };
-
 
 // Pieces, exposed for tests and other callers.
 Bytes td_hob(const TdvfMetadata& md, std::uint64_t ram);

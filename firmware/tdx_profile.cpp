@@ -1,5 +1,5 @@
 // TDX host profiles: YAML documents of behaviour switches (see tdx_profile.h,
-// tdx.md §8). Unknown keys are errors so that a typo cannot silently select
+// docs/specs/tdx.md §8). Unknown keys are errors so that a typo cannot silently select
 // the default behaviour.
 #include "firmware/tdx_profile.h"
 

@@ -1,5 +1,5 @@
 // Host profiles for TDX prediction: named YAML data mapping an edk2 and a QEMU
-// version range to behaviour switches (tdx.md §5.2, §6, §8). The profiles the
+// version range to behaviour switches (docs/specs/tdx.md §5.2, §6, §8). The profiles the
 // project ships live in firmware/profiles/*.yaml and are compiled in.
 #pragma once
 

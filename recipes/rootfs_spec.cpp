@@ -1,6 +1,6 @@
 // The `rootfs` section: the root filesystem image and its dm-verity tree
 // (recipes/README.md "## rootfs"). The verity keys are validated here against
-// what veritysetup and the kernel accept (spec verity-rootfs.md §1-2).
+// what veritysetup and the kernel accept (spec docs/specs/verity-rootfs.md §1-2).
 #include <filesystem>
 #include <map>
 #include <set>

@@ -13,8 +13,8 @@
 
 #include "base/byte_writer.h"
 #include "base/digest.h"
-#include "builder/formats/se/image.h"
 #include "base/sink.h"
+#include "builder/formats/se/image.h"
 #include "tests/test_util.h"
 
 namespace mkguest::test {
@@ -38,7 +38,7 @@ struct SeImage {
   std::string pld, ald, tld;
 };
 
-// A real SE image (builder/se_image.h) with two host keys and seeded secrets.
+// A real SE image (builder/formats/se/image.h) with two host keys and seeded secrets.
 inline SeImage make_se_image() {
   SeImage s;
   auto rnd = se::seeded_random("attest fixture");

@@ -1,5 +1,5 @@
 // Synthetic AMD SEV firmware images and direct-boot inputs for the SNP tests,
-// generated deterministically (the generator of ../shared specs snp.md §4):
+// generated deterministically (the generator of docs/specs/snp.md §4):
 // filler bytes (i*31 + 7) & 0xff, an ASEV block 4 KiB before the end listing
 // the AmdSev sections, and a footer table with the reset block, the hashes
 // table and the metadata offset just below the last 32 bytes.

@@ -1,5 +1,5 @@
 // Test fixtures for the TDX units: synthetic TDVF images (OVMF footer table +
-// TDVF descriptor, tdx.md §2.1-2.2) and the pinned Debian 12 inputs.
+// TDVF descriptor, docs/specs/tdx.md §2.1-2.2) and the pinned Debian 12 inputs.
 #pragma once
 
 #include <cstdint>
@@ -104,7 +104,7 @@ inline std::filesystem::path debian_kernel(std::string* why) {
                       "51349501a3d1ff83836437d2b365fd2d57f2feb8642d315e5181dec23d4c3275", why);
 }
 
-// Synthetic initrd of tdx.md §9: bytes 0..255 repeated 4096 times (1 MiB).
+// Synthetic initrd of docs/specs/tdx.md §9: bytes 0..255 repeated 4096 times (1 MiB).
 inline std::vector<std::uint8_t> synthetic_initrd() {
   std::vector<std::uint8_t> v(1 << 20);
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(i);

@@ -1,4 +1,4 @@
-// Verity cmdline renderings and the dm-mod.create parser (spec verity-rootfs.md §2).
+// Verity cmdline renderings and the dm-mod.create parser (spec docs/specs/verity-rootfs.md §2).
 #include "verity/cmdline.h"
 
 #include <charconv>

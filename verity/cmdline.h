@@ -1,4 +1,4 @@
-// Kernel command-line renderings of a verity tree (spec verity-rootfs.md §2):
+// Kernel command-line renderings of a verity tree (spec docs/specs/verity-rootfs.md §2):
 //  - Kata's kernel_verity_params:
 //      root_hash=<hex>,salt=<hex|->,data_blocks=<n>,data_block_size=<n>,hash_block_size=<n>
 //  - dm-init: dm-mod.create="<name>,<uuid>,<minor>,<flags>,<table>" root=/dev/dm-0 with the

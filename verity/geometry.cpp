@@ -1,4 +1,4 @@
-// Geometry planning for the dm-verity tree (spec verity-rootfs.md §1.2).
+// Geometry planning for the dm-verity tree (spec docs/specs/verity-rootfs.md §1.2).
 #include "verity/geometry.h"
 
 #include <algorithm>

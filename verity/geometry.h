@@ -1,5 +1,5 @@
 // dm-verity hash-tree geometry, as cryptsetup 2.6 lays it out
-// (lib/verity/verity_hash.c; spec verity-rootfs.md §1.2).
+// (lib/verity/verity_hash.c; spec docs/specs/verity-rootfs.md §1.2).
 //
 // The hash output holds, from `hash_offset`: an optional 512-byte superblock,
 // zero padding up to the next hash block, then the tree stored top-down (the

@@ -1,4 +1,4 @@
-// dm-verity superblock encode and strict parse (spec verity-rootfs.md §1.1).
+// dm-verity superblock encode and strict parse (spec docs/specs/verity-rootfs.md §1.1).
 #include "verity/superblock.h"
 
 #include <cstring>

@@ -1,5 +1,5 @@
 // The dm-verity superblock ("verity" header, version 1) as cryptsetup writes
-// it (lib/verity/verity.c; spec verity-rootfs.md §1.1). 512 bytes, little-endian:
+// it (lib/verity/verity.c; spec docs/specs/verity-rootfs.md §1.1). 512 bytes, little-endian:
 //   0 signature "verity\0\0" | 8 version=1 (le32) | 12 hash_type (le32)
 //   16 uuid[16] | 32 algorithm[32] NUL-padded | 64 data_block_size (le32)
 //   68 hash_block_size (le32) | 72 data_blocks (le64) | 80 salt_size (le16)

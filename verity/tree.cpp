@@ -1,4 +1,4 @@
-// Parallel dm-verity tree computation (spec verity-rootfs.md §1.2-1.3).
+// Parallel dm-verity tree computation (spec docs/specs/verity-rootfs.md §1.2-1.3).
 #include "verity/tree.h"
 
 // The per-block hashing uses OpenSSL's one-shot context structs (deprecated

@@ -1,5 +1,5 @@
 // The dm-verity hash tree, computed bit-for-bit as `veritysetup format`
-// (cryptsetup 2.6) does (spec verity-rootfs.md §1.2-1.3), in parallel.
+// (cryptsetup 2.6) does (spec docs/specs/verity-rootfs.md §1.2-1.3), in parallel.
 //
 // Format 1: digest = H(salt ‖ block); format 0: digest = H(block ‖ salt).
 // Level 0 is computed from the data in chunks of 256 KiB spread over

@@ -16,7 +16,6 @@
 #include "builder/keys/keys.h"
 #include "builder/manifest/json_util.h"
 
-
 namespace mkguest::attest {
 
 using keys::Signer;

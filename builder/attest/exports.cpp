@@ -3,8 +3,8 @@
 
 #include "base/error.h"
 #include "base/file.h"
-#include "builder/attest/se_hdr.h"
 #include "builder/attest/provenance.h"
+#include "builder/attest/se_hdr.h"
 #include "builder/attest/spdx_sbom.h"
 #include "builder/attest/trustee.h"
 

@@ -1,5 +1,5 @@
 // The SE header as the attestation exports see it (attest_se_hdr.h): the
-// strict reader of builder/se_reader.h, reduced to what Trustee consumes.
+// strict reader of builder/formats/se/reader.h, reduced to what Trustee consumes.
 #include "builder/attest/se_hdr.h"
 
 #include "builder/formats/se/reader.h"

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "builder/manifest/json_util.h"
 #include "builder/fstree/dpkg_status.h"
+#include "builder/manifest/json_util.h"
 
 namespace mkguest::attest {
 

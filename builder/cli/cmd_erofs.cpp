@@ -1,5 +1,5 @@
 // `mkguest erofs SOURCE... -o IMAGE [--source-date-epoch N] [--uuid U]`: an
-// uncompressed EROFS image written in-process (builder/erofs_writer.h), the
+// uncompressed EROFS image written in-process (builder/formats/erofs/writer.h), the
 // way `mkfs.erofs` would, with no root, mount or extraction.
 #include <unistd.h>
 
@@ -8,9 +8,9 @@
 #include <iostream>
 
 #include "base/error.h"
+#include "base/sink.h"
 #include "builder/cli/commands.h"
 #include "builder/formats/erofs/rootfs.h"
-#include "base/sink.h"
 
 namespace mkguest::cli {
 

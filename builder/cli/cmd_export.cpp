@@ -4,14 +4,14 @@
 
 #include "base/error.h"
 #include "base/file.h"
-#include "builder/cli/attest_io.h"
-#include "builder/cli/commands.h"
-#include "builder/fstree/dpkg_status.h"
 #include "builder/attest/exports.h"
 #include "builder/attest/oci_layout.h"
 #include "builder/attest/provenance.h"
 #include "builder/attest/spdx_sbom.h"
 #include "builder/attest/trustee.h"
+#include "builder/cli/attest_io.h"
+#include "builder/cli/commands.h"
+#include "builder/fstree/dpkg_status.h"
 
 namespace mkguest::cli {
 

@@ -10,11 +10,11 @@
 #include "base/file.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/inspect_se.h"
-#include "builder/formats/pe/sign.h"
-#include "builder/measure/uki_pcrs.h"
-#include "builder/formats/uki/sections.h"
 #include "builder/formats/pe/authenticode.h"
 #include "builder/formats/pe/image.h"
+#include "builder/formats/pe/sign.h"
+#include "builder/formats/uki/sections.h"
+#include "builder/measure/uki_pcrs.h"
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest::cli {

@@ -12,8 +12,8 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
-#include "builder/formats/uki/sections.h"
 #include "builder/formats/pe/image.h"
+#include "builder/formats/uki/sections.h"
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest::cli {

@@ -7,8 +7,8 @@
 #include "base/file.h"
 #include "builder/cli/commands.h"
 #include "builder/measure/tdx.h"
-#include "firmware/tdx_events.h"
 #include "builder/measure/tdx_json.h"
+#include "firmware/tdx_events.h"
 #include "firmware/tdx_profile.h"
 
 namespace mkguest::cli {

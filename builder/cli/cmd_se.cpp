@@ -1,5 +1,5 @@
 // `mkguest se build`: an IBM Secure Execution image from a kernel, parmfile
-// and initrd with genprotimg 2.35's option names (builder/se_image.h,
+// and initrd with genprotimg 2.35's option names (builder/formats/se/image.h,
 // docs/se.md), plus hdr.bin and the expected values as JSON.
 #include <openssl/crypto.h>
 #include <sys/stat.h>

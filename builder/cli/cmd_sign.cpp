@@ -1,5 +1,5 @@
 // `mkguest sign` and `mkguest verify-signature`: DSSE envelopes over a
-// manifest or an in-toto statement (see builder/dsse.h, docs/attestation.md).
+// manifest or an in-toto statement (see builder/attest/dsse.h, docs/attestation.md).
 // Key material is read into memory once and wiped with OPENSSL_cleanse; it is
 // never printed.
 #include <openssl/crypto.h>
@@ -9,10 +9,10 @@
 
 #include "base/error.h"
 #include "base/file.h"
-#include "builder/cli/attest_io.h"
-#include "builder/cli/commands.h"
 #include "builder/attest/dsse.h"
 #include "builder/attest/provenance.h"
+#include "builder/cli/attest_io.h"
+#include "builder/cli/commands.h"
 
 namespace mkguest::cli {
 

@@ -1,5 +1,5 @@
 // `mkguest uki build`: a UKI from a systemd-stub with ukify's option names
-// (builder/uki_sections.h, builder/uki_writer.h, docs/uki.md). The output is
+// (builder/formats/uki/sections.h, builder/formats/uki/writer.h, docs/uki.md). The output is
 // written beside OUT and renamed into place when complete.
 #include <unistd.h>
 
@@ -12,13 +12,13 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/sink.h"
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
-#include "builder/measure/pcr_sign.h"
 #include "builder/formats/pe/sign.h"
-#include "base/sink.h"
 #include "builder/formats/uki/sections.h"
 #include "builder/formats/uki/writer.h"
+#include "builder/measure/pcr_sign.h"
 
 namespace mkguest::cli {
 namespace fs = std::filesystem;

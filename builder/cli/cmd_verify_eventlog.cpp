@@ -6,8 +6,8 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
-#include "firmware/ccel.h"
 #include "builder/measure/tdx_json.h"
+#include "firmware/ccel.h"
 
 namespace mkguest::cli {
 namespace {

@@ -36,7 +36,7 @@ struct ArchiveLimits {
   std::uint64_t max_total_size = 4ull << 30;  // all contents of one archive
   // Where file contents go while the archive is read: empty keeps them in
   // memory (small archives, fuzzing); a directory gets an unlinked scratch
-  // file (builder/spill_file.h), so memory stays bounded by the metadata.
+  // file (builder/fstree/spill_file.h), so memory stays bounded by the metadata.
   std::filesystem::path spill_dir;
 };
 

@@ -1,4 +1,4 @@
-// Unlinked scratch file for archive contents (see builder/spill_file.h).
+// Unlinked scratch file for archive contents (see builder/fstree/spill_file.h).
 #include "builder/fstree/spill_file.h"
 
 #include <fcntl.h>

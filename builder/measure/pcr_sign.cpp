@@ -54,8 +54,7 @@ Bytes sign_with(EVP_PKEY* k, HashAlg alg, std::span<const std::uint8_t> msg) {
 
 }  // namespace
 
-std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
-                               bool ukify_style) {
+std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r, bool ukify_style) {
   EVP_PKEY* k = key.evp_key();
   if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
     throw UsageError("the PCR signing key must be an RSA key (the TPM verifies RSASSA)");

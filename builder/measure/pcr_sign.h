@@ -25,8 +25,7 @@ struct PcrSignRequest {
 
 // JSON text: compact as systemd-measure prints it (`ukify_style` false), or
 // with ", " and ": " separators as ukify's json.dumps embeds it.
-std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
-                               bool ukify_style);
+std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r, bool ukify_style);
 
 // Throws InputError unless `pub_pem` (a PEM public key or certificate) is
 // the public half of `key`.

@@ -1,5 +1,5 @@
 // The expected TDX event list for a QEMU + TDVF boot, in log order
-// (tdx.md §4 RTMR0, §5 RTMR1, §6 RTMR2, §7 UKI), and its replay.
+// (docs/specs/tdx.md §4 RTMR0, §5 RTMR1, §6 RTMR2, §7 UKI), and its replay.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>

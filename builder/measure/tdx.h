@@ -1,6 +1,6 @@
 // The expected TDX measurements of one boot: MRTD (both page-add orders) and
 // the RTMR[0..2] event list of a TD booted by QEMU + TDVF (direct kernel boot
-// or UKI via -kernel), with Trustee's kernel digests. Spec: tdx.md §3-§8.
+// or UKI via -kernel), with Trustee's kernel digests. Spec: docs/specs/tdx.md §3-§8.
 // A pure function of the firmware, the boot inputs and the host profile: the
 // build, `measure tdx`, `verify` and `verify-eventlog` all call predict().
 #pragma once

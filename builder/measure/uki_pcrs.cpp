@@ -5,9 +5,9 @@
 
 #include "base/digest.h"
 #include "base/error.h"
-#include "builder/formats/uki/sections.h"
 #include "builder/formats/pe/authenticode.h"
 #include "builder/formats/pe/image.h"
+#include "builder/formats/uki/sections.h"
 #include "firmware/tdx_events.h"
 #include "firmware/tpm_pcr.h"
 

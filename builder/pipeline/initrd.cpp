@@ -6,8 +6,8 @@
 
 #include "base/error.h"
 #include "builder/formats/cpio/writer.h"
-#include "builder/fstree/load.h"
 #include "builder/fstree/initrd_deps.h"
+#include "builder/fstree/load.h"
 
 namespace mkguest {
 

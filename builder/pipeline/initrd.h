@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "builder/fstree/tree.h"
 #include "base/sink.h"
+#include "builder/fstree/tree.h"
 #include "recipes/recipe.h"
 
 namespace mkguest {

@@ -12,8 +12,8 @@
 #include <map>
 #include <string>
 
-#include "builder/manifest/manifest.h"
 #include "base/sink.h"
+#include "builder/manifest/manifest.h"
 #include "recipes/recipe.h"
 
 namespace mkguest {

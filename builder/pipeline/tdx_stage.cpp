@@ -5,8 +5,8 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/measure/tdx.h"
-#include "firmware/tdx_events.h"
 #include "builder/measure/tdx_json.h"
+#include "firmware/tdx_events.h"
 #include "firmware/tdx_profile.h"
 
 namespace mkguest {

@@ -1,7 +1,7 @@
 // The TDX measurement stage: `measurements.tdx` predicted from the artifacts
 // the build wrote (the UKI when there is one, else the kernel, initrd and
 // cmdline of a direct boot) into measurements.tdx of the manifest
-// (docs/tdx.md): the prediction's JSON (firmware/tdx_json.h) plus the
+// (docs/tdx.md): the prediction's JSON (builder/measure/tdx_json.h) plus the
 // firmware, the boot path and the RAM size.
 #pragma once
 

@@ -8,13 +8,13 @@
 
 #include "base/error.h"
 #include "base/file.h"
-#include "builder/measure/pcr_sign.h"
-#include "builder/formats/pe/sign.h"
-#include "builder/measure/uki_pcrs.h"
-#include "builder/formats/uki/sections.h"
-#include "builder/formats/uki/writer.h"
 #include "builder/formats/pe/authenticode.h"
 #include "builder/formats/pe/image.h"
+#include "builder/formats/pe/sign.h"
+#include "builder/formats/uki/sections.h"
+#include "builder/formats/uki/writer.h"
+#include "builder/measure/pcr_sign.h"
+#include "builder/measure/uki_pcrs.h"
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest {

@@ -6,10 +6,10 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/file.h"
-#include "builder/verify/verify.h"
 #include "builder/measure/tdx.h"
-#include "firmware/tdx_events.h"
 #include "builder/measure/tdx_json.h"
+#include "builder/verify/verify.h"
+#include "firmware/tdx_events.h"
 #include "firmware/tdx_profile.h"
 
 namespace mkguest::attest {

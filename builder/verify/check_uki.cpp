@@ -4,12 +4,12 @@
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/file.h"
-#include "builder/formats/pe/sign.h"
-#include "builder/measure/uki_pcrs.h"
-#include "builder/formats/uki/sections.h"
-#include "builder/verify/verify.h"
 #include "builder/formats/pe/authenticode.h"
 #include "builder/formats/pe/image.h"
+#include "builder/formats/pe/sign.h"
+#include "builder/formats/uki/sections.h"
+#include "builder/measure/uki_pcrs.h"
+#include "builder/verify/verify.h"
 
 namespace mkguest::attest {
 

@@ -94,7 +94,7 @@ TEST_CASE("measure snp prints exactly what sev-snp-measure 0.0.13 prints", "[snp
 }
 
 TEST_CASE("intermediate values match the reference tool's", "[snp]") {
-  // ../shared specs snp.md §4: VMSA digests for signature 0x800f12, features 0x1, AP EIP 0x80b004.
+  // spec docs/specs/snp.md §4: VMSA digests for signature 0x800f12, features 0x1, AP EIP 0x80b004.
   auto h = [](const Bytes& b) { return to_hex(digest(HashAlg::kSha384, b)); };
   CHECK(h(snp_vmsa(0xfffffff0, 1, 0x800f12, VmmType::kQemu)).substr(0, 16) == "77920c4c629ff47e");
   CHECK(h(snp_vmsa(0x80b004, 1, 0x800f12, VmmType::kQemu)).substr(0, 16) == "8413b852790765a3");

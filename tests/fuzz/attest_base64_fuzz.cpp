@@ -1,4 +1,4 @@
-// Fuzz target: strict base64 decoding (builder/attest_util.h) round-trips:
+// Fuzz target: strict base64 decoding (builder/manifest/json_util.h) round-trips:
 // whatever decodes re-encodes to the same text, and encoding any bytes decodes back.
 #include <cstddef>
 #include <cstdint>

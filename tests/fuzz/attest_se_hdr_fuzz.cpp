@@ -1,4 +1,4 @@
-// Fuzz target: finding and parsing an IBM SE header (builder/attest_se_hdr.h)
+// Fuzz target: finding and parsing an IBM SE header (builder/attest/se_hdr.h)
 // must either return a header within the input or throw InputError.
 #include <cstddef>
 #include <cstdint>

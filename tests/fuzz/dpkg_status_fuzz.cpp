@@ -1,4 +1,4 @@
-// Fuzz target: the dpkg status parser (builder/dpkg_status.h) must either
+// Fuzz target: the dpkg status parser (builder/fstree/dpkg_status.h) must either
 // return packages or throw InputError, on any input.
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Fuzz target: the strict EROFS reader (builder/erofs_reader.h). Any input
+// Fuzz target: the strict EROFS reader (builder/formats/erofs/reader.h). Any input
 // must be read or rejected with a mkguest Error; never crash or loop.
 #include <cstddef>
 #include <cstdint>

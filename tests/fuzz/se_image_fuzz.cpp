@@ -1,4 +1,4 @@
-// Fuzz target: the IBM SE image and header reader (builder/se_reader.h). Any
+// Fuzz target: the IBM SE image and header reader (builder/formats/se/reader.h). Any
 // input either parses into a header, IPIB and components that lie inside it,
 // or throws InputError; decrypting the parsed components with some key and
 // looking for stage3b's arguments must stay in bounds.

@@ -34,7 +34,7 @@ TEST_CASE("verity cmdline: Kata's strings for the spec vector", "[verity]") {
   CHECK(kata_verity_params(g, root) == std::string("root_hash=") + kRoot + ",salt=" + kSalt +
                                            ",data_blocks=1024,data_block_size=4096,"
                                            "hash_block_size=4096");
-  // verity-rootfs.md §1.5: the table for pat4m on separate partitions.
+  // docs/specs/verity-rootfs.md §1.5: the table for pat4m on separate partitions.
   CHECK(render_kata_cmdline(g, root, {}) ==
         std::string("dm-mod.create=\"dm-verity,,,ro,0 8192 verity 1 /dev/vda1 /dev/vda2 4096 "
                     "4096 1024 0 sha256 ") +

@@ -1,4 +1,4 @@
-// Geometry planning: the numbers of verity-rootfs.md §1.2 and the parameter checks.
+// Geometry planning: the numbers of docs/specs/verity-rootfs.md §1.2 and the parameter checks.
 #include <catch2/catch.hpp>
 
 #include "base/error.h"

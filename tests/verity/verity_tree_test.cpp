@@ -177,7 +177,7 @@ TEST_CASE("verity tree: appended hash area (--hash-offset, --data-blocks) matche
 }
 
 TEST_CASE("verity tree: the spec's fixed vectors (sha256 4096/4096)", "[verity]") {
-  // verity-rootfs.md §1.5, produced with veritysetup 2.6.1 (cryptsetup-bin
+  // docs/specs/verity-rootfs.md §1.5, produced with veritysetup 2.6.1 (cryptsetup-bin
   // 2:2.6.1-4~deb12u2): `veritysetup format DATA H --salt=$SALT --uuid=$UUID`.
   TempDir t;
   Bytes zero(4194304, 0);

@@ -12,8 +12,8 @@
 
 #include <cstdint>
 
-#include "builder/fstree/tree.h"
 #include "base/sink.h"
+#include "builder/fstree/tree.h"
 
 namespace mkguest {
 

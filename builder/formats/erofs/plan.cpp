@@ -1,4 +1,4 @@
-// Layout planning for uncompressed EROFS images (builder/erofs_format.h).
+// Layout planning for uncompressed EROFS images (builder/formats/erofs/format.h).
 // Rules (docs/erofs.md): inodes in bytewise path order starting right after
 // the superblock (root nid 36); an inode record (inode + xattrs + inline tail)
 // never crosses a block boundary when it fits in one block; the last partial

@@ -1,4 +1,4 @@
-// The layout plan of an uncompressed EROFS image (builder/erofs_format.h):
+// The layout plan of an uncompressed EROFS image (builder/formats/erofs/format.h):
 // one Node per inode in bytewise path order, with its inode form, xattr body,
 // data layout, metadata slot (nid) and first data block. Internal to the
 // writer; exposed for its tests.

@@ -1,5 +1,5 @@
 // Strict reader of uncompressed EROFS images (Linux fs/erofs/erofs_fs.h; the
-// layout summary is in builder/erofs_format.h). Supports 4 KiB blocks, the
+// layout summary is in builder/formats/erofs/format.h). Supports 4 KiB blocks, the
 // flat-plain and flat-inline layouts, compact and extended inodes, shared and
 // inline xattrs; rejects every incompat feature (compression, chunks, extra
 // devices) instead of guessing.

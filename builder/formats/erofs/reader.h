@@ -1,4 +1,4 @@
-// A strict reader of uncompressed EROFS images (builder/erofs_format.h), used
+// A strict reader of uncompressed EROFS images (builder/formats/erofs/format.h), used
 // by tests and the fuzz target to check what the writer produced: it walks
 // the directory tree from the root and lists every path with its inode's
 // metadata, link target, xattrs and content digest. Everything is read

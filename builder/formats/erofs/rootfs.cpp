@@ -1,4 +1,4 @@
-// Rootfs sources to an EROFS image (see builder/erofs_rootfs.h).
+// Rootfs sources to an EROFS image (see builder/formats/erofs/rootfs.h).
 #include "builder/formats/erofs/rootfs.h"
 
 #include <sys/stat.h>
@@ -6,8 +6,8 @@
 #include "base/byte_writer.h"
 #include "base/digest.h"
 #include "base/error.h"
-#include "builder/fstree/oci_layers.h"
 #include "base/sink.h"
+#include "builder/fstree/oci_layers.h"
 
 namespace mkguest {
 

@@ -1,6 +1,6 @@
 // A rootfs image from its sources: directories and tar archives applied in
-// order as OCI layers (builder/oci_layers.h), written as uncompressed EROFS
-// (builder/erofs_writer.h). The one call the CLI and the build pipeline make.
+// order as OCI layers (builder/fstree/oci_layers.h), written as uncompressed EROFS
+// (builder/formats/erofs/writer.h). The one call the CLI and the build pipeline make.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Emission of an uncompressed EROFS image from its plan (builder/erofs_plan.h;
-// on-disk layout in builder/erofs_format.h). The metadata area (superblock,
+// Emission of an uncompressed EROFS image from its plan (builder/formats/erofs/plan.h;
+// on-disk layout in builder/formats/erofs/format.h). The metadata area (superblock,
 // inodes, inline xattrs and tails) goes out through a 4 MiB window, then
 // the data blocks are streamed in path order; host files are read here, in
 // 1 MiB chunks, so memory stays bounded by the metadata size.

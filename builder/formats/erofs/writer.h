@@ -1,6 +1,6 @@
 // A native writer of uncompressed EROFS images (Linux fs/erofs/erofs_fs.h,
 // the layout read by the kernel driver since 5.4 and checked by fsck.erofs).
-// See builder/erofs_format.h for the on-disk layout and docs/erofs.md for the
+// See builder/formats/erofs/format.h for the on-disk layout and docs/erofs.md for the
 // layout choices and determinism rules.
 //
 // The image depends only on the FsTree's contents (paths, types, modes,
@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "builder/fstree/tree.h"
 #include "base/sink.h"
+#include "builder/fstree/tree.h"
 
 namespace mkguest {
 

@@ -1,4 +1,4 @@
-// Authenticode digest of a PE/COFF image (see pe_hash.h; tdx.md §5.3).
+// Authenticode digest of a PE/COFF image (see pe_hash.h; docs/specs/tdx.md §5.3).
 #include "builder/formats/pe/authenticode.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // PE/COFF Authenticode digest as edk2's MeasureBootPeCoff computes it for
-// TCG/CC measurements of loaded images. Spec: tdx.md §5.3 (PE/COFF spec,
+// TCG/CC measurements of loaded images. Spec: docs/specs/tdx.md §5.3 (PE/COFF spec,
 // "Calculating the PE Image Hash"). Kept minimal and independent of builder/:
 // it reads only the DOS header, the COFF header, the optional header's
 // checksum/certificate fields and the section table.

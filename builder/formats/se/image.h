@@ -30,8 +30,8 @@
 #include <vector>
 
 #include "base/digest.h"
-#include "builder/formats/se/crypto.h"
 #include "base/sink.h"
+#include "builder/formats/se/crypto.h"
 
 namespace mkguest::se {
 

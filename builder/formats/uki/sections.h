@@ -1,5 +1,5 @@
 // The sections of a UKI as ukify 257 assembles them from its options
-// (`make_uki`), before builder/uki_writer.h lays them out:
+// (`make_uki`), before builder/formats/uki/writer.h lays them out:
 //   order: .osrel .cmdline .dtb .uname .splash .pcrpkey .linux .initrd,
 //     then the user's sections, then .sbat (merged), then .pcrsig
 //   --cmdline TEXT is whitespace-normalised (' '.join(split())), @FILE verbatim

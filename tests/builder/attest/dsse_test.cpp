@@ -40,7 +40,7 @@ void make_key(const fs::path& dir, const std::string& kind) {
       {"pkey", "-in", (dir / "priv.pem").string(), "-pubout", "-out", (dir / "pub.pem").string()});
 }
 
-// PAE per the DSSE spec, written independently of builder/dsse.cpp.
+// PAE per the DSSE spec, written independently of builder/attest/dsse.cpp.
 std::string pae(const std::string& type, const std::string& body) {
   return "DSSEv1 " + std::to_string(type.size()) + " " + type + " " + std::to_string(body.size()) +
          " " + body;

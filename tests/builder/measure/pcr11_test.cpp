@@ -143,7 +143,8 @@ TEST_CASE("stub rules and helpers", "[pcr]") {
                                                              ".pcrpkey"});
   CHECK(tpm::pcr11_sections(257).size() == 13);  // .pcrsig is never measured
   CHECK(to_hex(tpm::utf16le_with_nul("a\xc3\xa9")) == "6100e9000000");
-  // uki.md §6 TV4: systemd-measure calculate --linux=linux (the 6 bytes "kernel") --phase=:
+  // docs/specs/uki.md §6 TV4: systemd-measure calculate --linux=linux (the 6 bytes "kernel")
+  // --phase=:
   const std::string k = "kernel";
   CHECK(to_hex(tpm::pcr11(HashAlg::kSha256, {{".linux", as_bytes(k)}}, 252, ":")) ==
         "ff4d55cd85724de92ab538c82df0dd57ae0b5281e088a1a64df159f33c343702");

@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "base/error.h"
-#include "builder/fstree/load.h"
 #include "base/sink.h"
+#include "builder/fstree/load.h"
 #include "tests/test_util.h"
 
 using namespace mkguest;

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
-#include "firmware/ccel.h"
 #include "builder/measure/tdx_json.h"
+#include "firmware/ccel.h"
 #include "tests/tdx_fixture.h"
 
 using namespace mkguest;

@@ -8,11 +8,11 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/sink.h"
 #include "builder/formats/erofs/format.h"
 #include "builder/formats/erofs/reader.h"
 #include "builder/formats/erofs/writer.h"
 #include "builder/fstree/oci_layers.h"
-#include "base/sink.h"
 #include "tests/test_util.h"
 
 using namespace mkguest;

@@ -10,8 +10,8 @@
 #include <regex>
 
 #include "base/file.h"
-#include "builder/formats/pe/sign.h"
 #include "builder/formats/pe/authenticode.h"
+#include "builder/formats/pe/sign.h"
 #include "tests/test_util.h"
 
 using namespace mkguest;

@@ -9,9 +9,9 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/formats/pe/image.h"
 #include "builder/formats/uki/sections.h"
 #include "builder/formats/uki/writer.h"
-#include "builder/formats/pe/image.h"
 #include "tests/test_util.h"
 
 using namespace mkguest;
