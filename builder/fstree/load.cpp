@@ -215,6 +215,13 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
     }
     if (e.type == FsType::kFile) {
       la_int64_t declared = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+      // A sparse file that is only a hole may declare size 0: its sparse map
+      // still ends at the real size.
+      archive_entry_sparse_reset(ae);
+      la_int64_t so = 0, sl = 0;
+      while (archive_entry_sparse_next(ae, &so, &sl) == ARCHIVE_OK) {
+        if (so >= 0 && sl >= 0 && so <= INT64_MAX - sl) declared = std::max(declared, so + sl);
+      }
       if (declared < 0 || static_cast<std::uint64_t>(declared) > limits.max_file_size ||
           static_cast<std::uint64_t>(declared) > limits.max_total_size - total) {
         throw file_error(display, "entry '" + name + "': size " + std::to_string(declared) +
