@@ -31,7 +31,7 @@ struct Fd {
 }  // namespace
 
 MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   if (f.fd < 0) io_fail(path, "cannot open");
   struct stat st {};
   if (::fstat(f.fd, &st) != 0) io_fail(path, "cannot stat");
@@ -73,8 +73,12 @@ std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
 }
 
 std::vector<std::uint8_t> digest_file(HashAlg alg, const std::filesystem::path& path) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   if (f.fd < 0) io_fail(path, "cannot open");
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    throw file_error(path.string(), "not a regular file");
+  }
   ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   Hasher h(alg);
   std::vector<std::uint8_t> buf(1 << 20);

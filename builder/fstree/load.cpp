@@ -138,6 +138,12 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
       throw file_error(display, "more than " + std::to_string(limits.max_entries) + " entries");
     }
     std::string name = archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "";
+    if (name.size() > kMaxImagePath) {
+      // Checked before canonicalising: parents of a deep path cost memory
+      // quadratic in its depth.
+      throw file_error(display, "entry '" + name.substr(0, 64) + "...': path longer than " +
+                                    std::to_string(kMaxImagePath) + " bytes");
+    }
     auto canon = canonical_fs_path(name);
     if (!canon) {
       throw file_error(display, "entry '" + name +
@@ -146,6 +152,10 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
     }
     FsEntry e;
     e.path = join_fs_path(dst, *canon);
+    if (e.path.size() > kMaxImagePath) {
+      throw file_error(display, "entry '" + name.substr(0, 64) + "...': path longer than " +
+                                    std::to_string(kMaxImagePath) + " bytes in the image");
+    }
     e.origin = display + ": entry '" + name + "'";
     e.mode = archive_entry_perm(ae) & 07777;
     e.uid = static_cast<std::uint32_t>(archive_entry_uid(ae));
@@ -186,6 +196,11 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
           throw file_error(display, "entry '" + name + "': unknown file type");
       }
     }
+    if (canon->empty() && e.type != FsType::kDir) {
+      // "." or "": only a directory may stand for the archive's root.
+      throw file_error(display, "entry '" + name + "': a " + fs_type_name(e.type) +
+                                    " cannot replace the root directory");
+    }
     if (e.type == FsType::kCharDev || e.type == FsType::kBlockDev) {
       e.rdev_major = archive_entry_rdevmajor(ae);
       e.rdev_minor = archive_entry_rdevminor(ae);
@@ -200,6 +215,13 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
     }
     if (e.type == FsType::kFile) {
       la_int64_t declared = archive_entry_size_is_set(ae) ? archive_entry_size(ae) : 0;
+      // A sparse file that is only a hole may declare size 0: its sparse map
+      // still ends at the real size.
+      archive_entry_sparse_reset(ae);
+      la_int64_t so = 0, sl = 0;
+      while (archive_entry_sparse_next(ae, &so, &sl) == ARCHIVE_OK) {
+        if (so >= 0 && sl >= 0 && so <= INT64_MAX - sl) declared = std::max(declared, so + sl);
+      }
       if (declared < 0 || static_cast<std::uint64_t>(declared) > limits.max_file_size ||
           static_cast<std::uint64_t>(declared) > limits.max_total_size - total) {
         throw file_error(display, "entry '" + name + "': size " + std::to_string(declared) +
@@ -251,6 +273,26 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
           data->insert(data->end(), chunk.begin(), chunk.end());
         }
       }
+      // A sparse file's trailing hole yields no data blocks: the declared
+      // size still holds (bsdtar and GNU tar extract it so).
+      if (size < static_cast<std::uint64_t>(declared)) {
+        std::fill(buf.begin(), buf.end(), 0);
+        while (size < static_cast<std::uint64_t>(declared)) {
+          std::size_t n = static_cast<std::size_t>(
+              std::min<std::uint64_t>(buf.size(), static_cast<std::uint64_t>(declared) - size));
+          total += n;
+          size += n;
+          if (total > limits.max_total_size) {
+            throw file_error(display, "entry '" + name + "': contents exceed the size limit");
+          }
+          std::span<const std::uint8_t> chunk(buf.data(), n);
+          if (spill) {
+            spill->append(chunk);
+          } else {
+            data->insert(data->end(), chunk.begin(), chunk.end());
+          }
+        }
+      }
       e.content.size = size;
       if (data) e.content.memory = std::move(data);
     }
@@ -262,6 +304,11 @@ void read_entries(ArchiveReader& r, const std::string& display, const std::strin
 void for_each_archive_entry(const fs::path& path, const std::string& display,
                             const std::string& dst, const ArchiveLimits& limits,
                             const std::function<void(FsEntry&&)>& fn) {
+  // A FIFO or device would block (or never end) in open and read.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw file_error(display, "not a regular file");
+  }
   ArchiveReader r;
   archive_read_support_filter_all(r.a);
   archive_read_support_format_all(r.a);

@@ -1,6 +1,7 @@
 #include "builder/fstree/tree.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,8 +21,15 @@ ContentReader::ContentReader(const FsContent& c, const std::string& path) : c_(c
       throw InternalError("content of '" + path + "' lies outside its scratch file");
     }
   } else {
-    fd_ = ::open(c.host_path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO put where a file was listed must not hang the build.
+    fd_ = ::open(c.host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd_ < 0) throw file_error(c.host_path.string(), std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      fd_ = -1;
+      throw file_error(c.host_path.string(), "not a regular file");
+    }
   }
 }
 
@@ -106,6 +114,12 @@ void FsTree::ensure_parents(const std::string& path, const std::string& origin) 
 }
 
 void FsTree::put(FsEntry e) {
+  if (e.type == FsType::kSymlink &&
+      (e.link_target.empty() || e.link_target.size() > kMaxSymlinkTarget)) {
+    throw InputError(e.origin, "",
+                     "'/" + e.path + "': symlink target is empty or longer than " +
+                         std::to_string(kMaxSymlinkTarget) + " bytes");
+  }
   ensure_parents(e.path, e.origin);
   auto it = entries_.find(e.path);
   if (it != entries_.end()) {

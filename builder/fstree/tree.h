@@ -67,11 +67,17 @@ struct FsEntry {
   std::string origin;                   // where the entry came from, for error messages
 };
 
+// The kernel's limits: a symlink target is 1..PATH_MAX-1 bytes; an image path
+// is at most PATH_MAX-1 bytes.
+inline constexpr std::size_t kMaxSymlinkTarget = 4095;
+inline constexpr std::size_t kMaxImagePath = 4095;
+
 // A tree of entries keyed by canonical path, iterated in bytewise order.
 class FsTree {
  public:
   // Adds or replaces an entry; creates missing parent directories (0755,
-  // root-owned, mtime 0) and fails if a parent exists and is not a directory.
+  // root-owned, mtime 0) and fails if a parent exists and is not a directory,
+  // or if a symlink target is empty or longer than kMaxSymlinkTarget.
   void put(FsEntry e);
   // Removes a path and everything below it (for whiteouts and overrides).
   void remove(const std::string& path);

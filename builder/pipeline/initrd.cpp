@@ -31,6 +31,7 @@ FsEntry file_entry(const recipe::InitrdFile& f, std::int64_t mtime) {
   if (::stat(f.src.resolved.c_str(), &st) != 0) {
     throw file_error(f.src.display, "cannot stat");
   }
+  if (!S_ISREG(st.st_mode)) throw file_error(f.src.display, "not a regular file");
   e.mode = f.mode ? *f.mode : ((st.st_mode & 0111) ? 0755 : 0644);
   e.uid = f.owner.uid;
   e.gid = f.owner.gid;
@@ -73,17 +74,23 @@ Codec codec_of(recipe::Compression c) {
   return Codec::kNone;
 }
 
-FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime) {
+FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime,
+                   std::uint64_t archive_budget) {
   FsTree t;
   FsEntry root;
   root.type = FsType::kDir;
   root.mode = 0755;
   t.put(root);
   for (const auto& a : spec.archives) {
+    // One budget for the whole build: each archive gets what the earlier
+    // ones left.
     ArchiveLimits limits;
-    limits.max_total_size = kMaxInitrdArchiveBytes;
-    load_archive(t, a.src.resolved, a.src.display, a.dst, limits,
-                 ArchiveDrop{a.drop_devices, a.drop_setid, a.drop_xattrs});
+    limits.max_total_size = archive_budget;
+    const ArchiveDrop drop{a.drop_devices, a.drop_setid, a.drop_xattrs};
+    for_each_archive_entry(a.src.resolved, a.src.display, a.dst, limits, [&](FsEntry&& e) {
+      if (e.type == FsType::kFile) archive_budget -= e.content.size;
+      merge_archive_entry(t, std::move(e), drop, a.src.display, "archive");
+    });
   }
   for (const auto& tr : spec.trees) {
     HostTreeOptions o;

@@ -10,12 +10,15 @@
 
 namespace mkguest {
 
-// The most archive contents an initrd build holds in memory (zip-bomb guard).
+// The most archive contents an initrd build holds in memory (zip-bomb guard),
+// across all of its archives.
 inline constexpr std::uint64_t kMaxInitrdArchiveBytes = 2ull << 30;
 
 // Builds the main tree. Layering order (later wins): archives, trees,
-// directories, files, symlinks, devices.
-FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime);
+// directories, files, symlinks, devices. `archive_budget` bounds the bytes
+// read from all archives together.
+FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime,
+                   std::uint64_t archive_budget = kMaxInitrdArchiveBytes);
 // The early (microcode) tree: files only.
 FsTree initrd_early_tree(const recipe::InitrdSpec& spec);
 

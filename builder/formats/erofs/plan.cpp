@@ -134,9 +134,9 @@ ErofsPlan plan_erofs(const FsTree& tree, std::int64_t build_time) {
   for (const auto& [path, e] : tree.entries()) {
     if (e.type != FsType::kHardlink) continue;
     auto it = index.find(e.link_target);
-    if (it == index.end() || plan.nodes[it->second].entry->type == FsType::kDir) {
+    if (it == index.end() || plan.nodes[it->second].entry->type != FsType::kFile) {
       throw file_error(where(e), "'" + path + "': hard link to '" + e.link_target +
-                                     "', which is not a non-directory entry of the tree");
+                                     "', which is not a regular file");
     }
     plan.nodes[it->second].nlink++;
     index.emplace(e.path, it->second);
