@@ -7,10 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include "base/file.h"
-#include "firmware/ccel.h"
 #include "builder/formats/pe/authenticode.h"
-#include "firmware/tdvf.h"
 #include "builder/measure/tdx.h"
+#include "firmware/ccel.h"
+#include "firmware/tdvf.h"
 #include "firmware/tdx_events.h"
 #include "firmware/tdx_profile.h"
 #include "tests/tdx_fixture.h"
@@ -28,7 +28,7 @@ bool have_debian() {
   ovmf_path = test::tdx::debian_ovmf(&why);
   if (!ovmf_path.empty()) kernel_path = test::tdx::debian_kernel(&why);
   if (ovmf_path.empty() || kernel_path.empty()) {
-    WARN(why);
+    test::skip_or_fail(why);
     return false;
   }
   return true;

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
-#include "firmware/ccel.h"
 #include "builder/measure/tdx_json.h"
+#include "firmware/ccel.h"
 #include "tests/tdx_fixture.h"
 
 using namespace mkguest;
@@ -23,7 +23,7 @@ bool debian_inputs(const fs::path& dir) {
   const fs::path ovmf = test::tdx::debian_ovmf(&why);
   const fs::path kernel = ovmf.empty() ? fs::path() : test::tdx::debian_kernel(&why);
   if (ovmf.empty() || kernel.empty()) {
-    WARN(why);
+    test::skip_or_fail(why);
     return false;
   }
   fs::copy_file(ovmf, dir / "OVMF.fd");
@@ -131,7 +131,8 @@ TEST_CASE("measurements.tdx of a UKI build predicts the UKI boot", "[tdx][uki]")
   if (!debian_inputs(d.path())) return;
   const fs::path stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
   if (!fs::exists(stub)) {
-    WARN("skipped: " << stub << " missing (systemd-boot-efi)");
+    test::skip_or_fail(stub.string() +
+                       " missing (scripts/install-deps --test installs systemd-boot-efi)");
     return;
   }
   fs::copy_file(stub, d / "stub.efi");
