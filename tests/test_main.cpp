@@ -14,7 +14,9 @@ class SkipSummary : public Catch::TestEventListenerBase {
   void testRunEnded(const Catch::TestRunStats& stats) override {
     const auto& skips = mkguest::test::skipped_tests();
     if (!skips.empty()) {
-      std::fprintf(stderr, "%zu skipped (a prerequisite is missing):\n", skips.size());
+      // ctest reports a test with this line as skipped (SKIP_REGULAR_EXPRESSION).
+      std::fprintf(stderr, "mkguest-tests-skipped: %zu (a prerequisite is missing)\n",
+                   skips.size());
       for (const auto& s : skips) std::fprintf(stderr, "  %s\n", s.c_str());
     }
     TestEventListenerBase::testRunEnded(stats);

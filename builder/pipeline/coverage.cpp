@@ -33,7 +33,7 @@ void warn_unbound(BuildContext& ctx, const std::string& what, const Coverage& c,
                   const std::string& why) {
   const std::string parts = unbound_parts(c, ctx);
   if (parts.empty()) return;
-  ctx.warnings.push_back(what + " does not bind the " + parts + " (" + why + ")");
+  ctx.warnings.push_back(what + ": the value does not bind the " + parts + " (" + why + ")");
 }
 
 }  // namespace mkguest

@@ -32,7 +32,7 @@ nlohmann::json coverage_json(const Coverage& c);
 std::string unbound_parts(const Coverage& c, const BuildContext& ctx);
 
 // Adds a build warning (ctx.warnings: the CLI prints them in its summary)
-// when unbound_parts is not empty: "<what> does not bind the <parts> (<why>)".
+// when unbound_parts is not empty: "<what>: the value does not bind the <parts> (<why>)".
 void warn_unbound(BuildContext& ctx, const std::string& what, const Coverage& c,
                   const std::string& why);
 

@@ -52,7 +52,7 @@ void stage_measure_snp(BuildContext& ctx) {
   covers.firmware = true;
   covers.kernel = covers.initrd = covers.cmdline = hashes;
   covers = with_rootfs(covers, ctx);
-  warn_unbound(ctx, "measurements.snp: the launch digest", covers,
+  warn_unbound(ctx, "measurements.snp", covers,
                hashes ? "the cmdline carries no verity root hash"
                       : "kernel_hashes: false; the firmware " + s.firmware_display +
                             " has no SNP_KERNEL_HASHES section");

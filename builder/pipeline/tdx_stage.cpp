@@ -80,7 +80,7 @@ void stage_measure_tdx(BuildContext& ctx) {
   }
   covers = with_rootfs(covers, ctx);
   j["covers"] = coverage_json(covers);
-  warn_unbound(ctx, "measurements.tdx: the profile " + profile.name + "'s registers", covers,
+  warn_unbound(ctx, "measurements.tdx (profile " + profile.name + ")", covers,
                profile.cc_measurement ? "its edk2 does not measure them into the RTMRs"
                                       : "its edk2 measures nothing into the RTMRs; MRTD only");
   if (!p.rtmr0_complete)

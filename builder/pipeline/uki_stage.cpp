@@ -202,11 +202,11 @@ void stage_uki(BuildContext& ctx) {
     d.initrd = d.cmdline = tpm["pcr9"]["sha256"].contains("direct-qemu-ovmf");
     d = with_rootfs(d, ctx);
     tpm["covers"]["direct-qemu-ovmf"] = coverage_json(d);
-    warn_unbound(ctx, "measurements.tpm: the direct boot's PCRs", d,
+    warn_unbound(ctx, "measurements.tpm (direct-qemu-ovmf)", d,
                  d.kernel ? "PCR 9 of a direct boot is predicted only with an initrd"
                           : "PCR 4 of a direct boot needs measurements.tpm.direct_ram_mib");
   }
-  warn_unbound(ctx, "measurements.tpm: the UKI's PCRs", with_rootfs(uki_covers, ctx),
+  warn_unbound(ctx, "measurements.tpm (uki)", with_rootfs(uki_covers, ctx),
                "the cmdline carries no verity root hash");
   ctx.manifest.measurements()["tpm"] = tpm;
 }

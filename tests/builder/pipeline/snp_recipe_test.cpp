@@ -172,7 +172,7 @@ measurements:
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   const std::string warning =
-      "measurements.snp: the launch digest does not bind the kernel, initrd, cmdline";
+      "measurements.snp: the value does not bind the kernel, initrd, cmdline";
   CHECK(r.err.find("mkguest: warning: " + warning) != std::string::npos);
   const auto summary = nlohmann::json::parse(r.out);
   REQUIRE(summary["warnings"].size() == 1);

@@ -82,6 +82,22 @@ measurements:
       measure_json(d.path(), {"--kernel", "out/kernel", "--initrd", "out/initrd", "--append",
                               cmdline, "--ram", "1G", "--profile", "edk2-202408-qemu8"});
   CHECK(other["rtmr_1"] != t["rtmr_1"]);
+  // RTMR1 binds the kernel, RTMR2 the cmdline and initrd; no rootfs here.
+  CHECK(t["covers"] == nlohmann::json({{"firmware", true},
+                                       {"kernel", true},
+                                       {"initrd", true},
+                                       {"cmdline", true},
+                                       {"rootfs", false}}));
+  // An edk2 that measures no RTMR binds the firmware only (MRTD): a warning.
+  auto old = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "old", "--set",
+                                "measurements.tdx.profile=debian-bookworm"},
+                               {}, d.path());
+  REQUIRE(old.exit_code == 0);
+  CHECK_THAT(old.err, Catch::Contains("warning: measurements.tdx (profile debian-bookworm): the "
+                                      "value does not bind the kernel, initrd, cmdline"));
+  const auto om = nlohmann::json::parse(test::read_text(d / "old/manifest.json"));
+  CHECK(om["measurements"]["tdx"]["covers"]["kernel"] == false);
+  CHECK(om["measurements"]["tdx"]["covers"]["firmware"] == true);
 
   // verify re-derives measurements.tdx from the outputs and the firmware.
   auto v = test::run_mkguest({"verify", "out", "--inputs", "."}, {}, d.path());
