@@ -84,11 +84,11 @@ inline std::filesystem::path debian_input(const std::string& rel, const std::str
                                           std::string* why) {
   const auto p = source_dir() / ".cache/debian/root" / rel;
   if (!std::filesystem::exists(p)) {
-    *why = "skipped: " + rel + " missing; run scripts/fetch-tdx-inputs (needs apt-get download)";
+    *why = rel + " missing: run scripts/fetch-tdx-inputs (needs apt-get download)";
     return {};
   }
   if (sha256_file(p) != sha256) {
-    *why = "skipped: " + rel + " is not the pinned file (sha256 " + sha256 + ")";
+    *why = rel + " is not the pinned file (sha256 " + sha256 + "): run scripts/fetch-tdx-inputs";
     return {};
   }
   return p;

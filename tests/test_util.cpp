@@ -11,12 +11,38 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <catch2/catch.hpp>
+
 #include "base/digest.h"
 #include "base/file.h"
 
 namespace mkguest::test {
 
 namespace fs = std::filesystem;
+
+namespace {
+std::vector<std::string>& skips() {
+  static std::vector<std::string> s;
+  return s;
+}
+}  // namespace
+
+bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && *ci && std::strcmp(ci, "false") != 0 && std::strcmp(ci, "0") != 0;
+}
+
+void skip_or_fail(const std::string& reason) {
+  if (in_ci()) FAIL("prerequisite missing in CI (CI is set, so this is not skipped): " + reason);
+  skip_with_warning(reason);
+}
+
+void skip_with_warning(const std::string& reason) {
+  skips().push_back(Catch::getResultCapture().getCurrentTestName() + ": " + reason);
+  WARN("skipped: " + reason);
+}
+
+const std::vector<std::string>& skipped_tests() { return skips(); }
 
 TempDir::TempDir() {
   std::string tmpl = (fs::temp_directory_path() / "mkguest-test-XXXXXX").string();

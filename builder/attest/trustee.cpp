@@ -67,6 +67,20 @@ void add_snp(Builder& b, const json& snp) {
   if (!digests) b.bad("snp", "no launch_digests");
   json list = json::array();
   if (!digests->is_array()) b.bad("snp.launch_digests", "is not a list");
+  // A digest without the SEV hashes table binds the firmware only: the
+  // default policy would accept any kernel with it.
+  bool unbound = false;
+  if (const json* k = find(snp, {"covers", "kernel"}); k && k->is_boolean() && !k->get<bool>())
+    unbound = true;
+  for (const auto& e : *digests)
+    if (const json* h = e.is_object() ? find(e, {"kernel_hashes"}) : nullptr;
+        h && h->is_boolean() && !h->get<bool>())
+      unbound = true;
+  if (unbound && !b.opts_.allow_unbound_kernel)
+    b.bad("snp",
+          "the launch digest binds no kernel (kernel_hashes false: the firmware has no "
+          "SNP_KERNEL_HASHES section), so Trustee would accept any kernel with it; not "
+          "exported (use a firmware with kernel hashes, or --allow-unbound-kernel)");
   for (const auto& e : *digests) {
     const json* d = &e;
     if (e.is_object()) {

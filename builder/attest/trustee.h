@@ -20,6 +20,9 @@ struct TrusteeOptions {
   std::string ns = "mkguest.local";  // first part(s) of the rvps:/// ids; may contain '/'
   std::string image;                 // default: recipe.name
   std::string version;               // default: recipe.version
+  // Publish SNP launch digests that bind no kernel (measurements.snp.covers
+  // .kernel false); refused by default.
+  bool allow_unbound_kernel = false;
 };
 
 // The reference values (the payload before base64). Throws InputError (source

@@ -71,6 +71,8 @@ void run(const BuildArgs& a) {
   progress.end();
 
   std::filesystem::path out(a.outdir);
+  // Warnings go to stderr whatever the mode (and into the JSON summary).
+  for (const auto& w : result.warnings) progress.warn(w);
   if (a.json) {
     nlohmann::json j;
     j["outdir"] = out.string();
@@ -83,6 +85,7 @@ void run(const BuildArgs& a) {
                               {"size", art.size},
                               {"sha256", to_hex(art.sha256)}});
     }
+    j["warnings"] = result.warnings;
     std::cout << j.dump(2) << "\n";
   } else if (!a.quiet) {
     std::fprintf(stderr, "mkguest: built '%s' into %s/ (manifest: %s)\n", r.name.c_str(),

@@ -63,6 +63,8 @@ void add_trustee(CLI::App* exp) {
                 "for IBM SE: write hdr.bin and se-policy.rego (pins se.tag, se.image_phkh) here");
   c->add_option("--namespace", a->opts.ns, "first part of the rvps:/// ids")->capture_default_str();
   c->add_option("--image", a->opts.image, "image name in the ids (default: recipe.name)");
+  c->add_flag("--allow-unbound-kernel", a->opts.allow_unbound_kernel,
+              "also publish SNP launch digests that bind no kernel (no kernel hashes)");
   c->add_option("--image-version", a->opts.version,
                 "image version in the ids (default: recipe.version)");
   c->callback([a] { run_trustee(*a); });

@@ -158,7 +158,7 @@ void stage_kernel(BuildContext& ctx) {
 
 BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
                       const std::string& tool_version, Progress& progress) {
-  BuildContext ctx{r, staging, Manifest(), {}, {}, {}, &progress};
+  BuildContext ctx{r, staging, Manifest(), {}, {}, {}, &progress, {}};
   ctx.manifest.set_tool(tool_version);
   ctx.manifest.set_source_date(r.source_date_epoch, r.source_date_origin);
   ctx.variables["name"] = r.name;
@@ -211,6 +211,7 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
   }
   result.artifacts = ctx.artifacts;
   result.cmdline = ctx.cmdline;
+  result.warnings = ctx.warnings;
   return result;
 }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/sink.h"
 #include "builder/manifest/manifest.h"
@@ -45,6 +46,8 @@ struct BuildContext {
   std::string cmdline;                        // the expanded cmdline, once the cmdline stage ran
   std::map<std::string, Artifact> artifacts;  // by role
   Progress* progress = nullptr;               // for warnings
+  // Warnings for the build's summary (e.g. a measurement that binds no kernel).
+  std::vector<std::string> warnings;
 
   // Streams an artifact into staging/<file> through `emit`, digests it and
   // records it (manifest outputs and `artifacts`).
@@ -57,6 +60,7 @@ struct BuildResult {
   std::map<std::string, Artifact> artifacts;
   std::string cmdline;
   std::string manifest_text;
+  std::vector<std::string> warnings;  // for the summary (stderr, --json)
 };
 
 // Runs every stage. Writes into `staging` (which must exist and be empty),

@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/pipeline/coverage.h"
 #include "firmware/snp_measure.h"
 
 namespace mkguest {
@@ -35,6 +36,26 @@ void stage_measure_snp(BuildContext& ctx) {
     throw file_error(s.firmware_display,
                      "kernel_hashes is true, but the firmware has no SNP_KERNEL_HASHES section");
   }
+  // Without the hashes table the digest covers the firmware and the VMSAs
+  // only: a verifier holding it accepts any kernel. Only an explicit
+  // `kernel_hashes: false` accepts that.
+  if (!hashes && s.kernel_hashes != "false") {
+    throw InputError(s.mark.file, s.mark.place(),
+                     "measurements.snp: the firmware " + s.firmware_display +
+                         " has no SNP_KERNEL_HASHES section, so the launch digest would bind "
+                         "only the firmware and the vCPU state, not the kernel, initrd, cmdline "
+                         "or rootfs (a verifier would accept any kernel); use a firmware built "
+                         "with kernel hashes (OVMF AmdSevX64), or set 'kernel_hashes: false' to "
+                         "accept a digest that binds no kernel");
+  }
+  Coverage covers;
+  covers.firmware = true;
+  covers.kernel = covers.initrd = covers.cmdline = hashes;
+  covers = with_rootfs(covers, ctx);
+  warn_unbound(ctx, "measurements.snp", covers,
+               hashes ? "the cmdline carries no verity root hash"
+                      : "kernel_hashes: false; the firmware " + s.firmware_display +
+                            " has no SNP_KERNEL_HASHES section");
   std::optional<SevHashes> table;
   if (hashes) {
     // The artifacts' digests were taken while they were written.
@@ -92,6 +113,7 @@ void stage_measure_snp(BuildContext& ctx) {
         {"sha256", to_hex(digest(HashAlg::kSha256, fw_file.bytes()))}}},
       {"ovmf_hash", to_hex(ovmf_hash)},
       {"launch_digests", entries},
+      {"covers", coverage_json(covers)},
       {"policy",
        {{"value", hex_value(policy)},
         {"abi_major", s.abi_major},

@@ -6,6 +6,7 @@
 #include "base/file.h"
 #include "builder/measure/tdx.h"
 #include "builder/measure/tdx_json.h"
+#include "builder/pipeline/coverage.h"
 #include "firmware/tdx_events.h"
 #include "firmware/tdx_profile.h"
 
@@ -54,6 +55,38 @@ void stage_measure_tdx(BuildContext& ctx) {
   j["ram_mib"] = s.ram_mib;
   if (!s.profile_file.empty()) j["profile_file"] = s.profile_display;
   if (!s.acpi_dir.empty()) j["acpi"] = s.acpi_display;
+  // What the registers bind: MRTD the firmware; RTMR1 the kernel (or the UKI
+  // with everything in it) as the firmware starts it; RTMR2 the LoadOptions
+  // and the initrd, as the Linux EFI stub measures them. An edk2 that
+  // measures nothing into the RTMRs leaves MRTD alone.
+  bool rtmr1_image = false, rtmr2_cmdline = false, rtmr2_initrd = false;
+  for (const auto& e : p.events) {
+    rtmr1_image = rtmr1_image || (e.rtmr == 1 && e.type == tdx::kEvEfiBootServicesApplication);
+    // The stub measures through the firmware's CC protocol: none without it.
+    if (profile.cc_measurement && e.rtmr == 2 && e.type == tdx::kEvEventTag) {
+      rtmr2_initrd = rtmr2_initrd || e.description == "Linux initrd";
+      rtmr2_cmdline = rtmr2_cmdline || e.description.rfind("LOADED_IMAGE::LoadOptions", 0) == 0;
+    }
+  }
+  Coverage covers;
+  covers.firmware = true;
+  covers.kernel = rtmr1_image;
+  if (uki) {
+    covers.initrd = covers.cmdline = rtmr1_image;
+  } else {
+    // No LoadOptions event when there is neither a cmdline nor an initrd.
+    covers.cmdline = rtmr2_cmdline || (rtmr1_image && !in.append && !in.initrd);
+    covers.initrd = rtmr2_initrd || (rtmr1_image && !in.initrd);
+  }
+  covers = with_rootfs(covers, ctx);
+  j["covers"] = coverage_json(covers);
+  warn_unbound(ctx, "measurements.tdx (profile " + profile.name + ")", covers,
+               profile.cc_measurement ? "its edk2 does not measure them into the RTMRs"
+                                      : "its edk2 measures nothing into the RTMRs; MRTD only");
+  if (!p.rtmr0_complete)
+    ctx.warnings.push_back(
+        "measurements.tdx: rtmr_0 is incomplete without the host's ACPI blobs "
+        "(measurements.tdx.acpi); it cannot be compared");
   ctx.manifest.measurements()["tdx"] = j;
 }
 

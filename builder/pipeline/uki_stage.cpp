@@ -15,6 +15,7 @@
 #include "builder/formats/uki/writer.h"
 #include "builder/measure/pcr_sign.h"
 #include "builder/measure/uki_pcrs.h"
+#include "builder/pipeline/coverage.h"
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest {
@@ -185,9 +186,29 @@ void stage_uki(BuildContext& ctx) {
   }
 
   // The vTPM PCRs a boot of this UKI extends (docs/pcr.md).
-  ctx.manifest.measurements()["tpm"] =
+  nlohmann::json tpm =
       predict_uki_pcrs(out.bytes(), u.file, ctx.recipe.outputs.direct && initrd != nullptr,
                        ctx.recipe.measurements.tpm.direct_ram_mib);
+  // What the predicted PCRs bind, per boot path: the UKI's PCR 4 and 11 bind
+  // everything inside it; a direct boot needs PCR 4 (direct_ram_mib) for the
+  // kernel and PCR 9 for the cmdline and initrd. PCR 0-2 (firmware) are not
+  // predicted.
+  Coverage uki_covers;
+  uki_covers.kernel = uki_covers.initrd = uki_covers.cmdline = true;
+  tpm["covers"]["uki"] = coverage_json(with_rootfs(uki_covers, ctx));
+  if (ctx.recipe.outputs.direct) {
+    Coverage d;
+    d.kernel = !ctx.recipe.measurements.tpm.direct_ram_mib.empty();
+    d.initrd = d.cmdline = tpm["pcr9"]["sha256"].contains("direct-qemu-ovmf");
+    d = with_rootfs(d, ctx);
+    tpm["covers"]["direct-qemu-ovmf"] = coverage_json(d);
+    warn_unbound(ctx, "measurements.tpm (direct-qemu-ovmf)", d,
+                 d.kernel ? "PCR 9 of a direct boot is predicted only with an initrd"
+                          : "PCR 4 of a direct boot needs measurements.tpm.direct_ram_mib");
+  }
+  warn_unbound(ctx, "measurements.tpm (uki)", with_rootfs(uki_covers, ctx),
+               "the cmdline carries no verity root hash");
+  ctx.manifest.measurements()["tpm"] = tpm;
 }
 
 }  // namespace mkguest

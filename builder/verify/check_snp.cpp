@@ -23,6 +23,33 @@ std::uint64_t parse_hex(const std::string& s, std::uint64_t fallback) {
   return end && *end == '\0' ? v : fallback;
 }
 
+// measurements.snp.covers against what the entries bind: the firmware
+// always; the kernel, initrd and cmdline when every digest measured the SEV
+// hashes table; the rootfs when, besides, the cmdline carries the verity
+// root hash. A manifest without `covers` (before it was recorded) is
+// reported too: it cannot tell a verifier that its value binds no kernel.
+void check_snp_covers(const json& snp, bool hashed, const std::string& cmdline,
+                      const std::string& root_hash, std::vector<Finding>* findings) {
+  const json* covers = find(snp, {"covers"});
+  if (!covers || !covers->is_object()) {
+    findings->push_back({"snp", "covers", "missing: the manifest does not say what it binds"});
+    return;
+  }
+  const bool rootfs = hashed && !root_hash.empty() && cmdline.find(root_hash) != std::string::npos;
+  const std::pair<const char*, bool> want[] = {{"firmware", true},
+                                               {"kernel", hashed},
+                                               {"initrd", hashed},
+                                               {"cmdline", hashed},
+                                               {"rootfs", rootfs}};
+  for (const auto& [part, bound] : want) {
+    const json* v = find(*covers, {part});
+    if (!v || !v->is_boolean() || v->get<bool>() != bound)
+      findings->push_back({"snp", std::string("covers.") + part,
+                           "differs: manifest " + (v ? v->dump() : std::string("(none)")) +
+                               ", derived " + (bound ? "true" : "false")});
+  }
+}
+
 }  // namespace
 
 std::string output_file(const json& manifest, const std::string& role) {
@@ -78,6 +105,13 @@ bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings) {
   if (!entries || !entries->is_array()) return true;
   std::optional<SevHashes> table;
   std::size_t index = 0;
+  bool all_hashed = !entries->empty();
+  for (const auto& e : *entries) {
+    const json* hashed = find(e, {"kernel_hashes"});
+    all_hashed = all_hashed && hashed && hashed->is_boolean() && hashed->get<bool>();
+  }
+  check_snp_covers(*snp, all_hashed, cmdline, find_string(ctx.manifest, {"verity", "root_hash"}),
+                   findings);
   for (const auto& e : *entries) {
     const std::string subject = "launch_digests[" + std::to_string(index++) + "]";
     SnpInputs in;

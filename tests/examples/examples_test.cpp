@@ -32,7 +32,7 @@ TEST_CASE("examples/minimal builds reproducibly", "[examples]") {
 
 TEST_CASE("examples/debian builds reproducibly from Debian's packages", "[examples]") {
   if (!fs::exists(test::source_dir() / ".cache/debian/vmlinuz")) {
-    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    test::skip_or_fail("run scripts/fetch-debian-inputs first (needs apt-get download)");
     return;
   }
   build_twice("examples/debian/recipe.yaml");
@@ -40,7 +40,7 @@ TEST_CASE("examples/debian builds reproducibly from Debian's packages", "[exampl
 
 TEST_CASE("examples/debian-verity-uki builds reproducibly from Debian's packages", "[examples]") {
   if (!fs::exists(test::source_dir() / ".cache/debian/sysroot/sbin/veritysetup")) {
-    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    test::skip_or_fail("run scripts/fetch-debian-inputs first (needs apt-get download)");
     return;
   }
   build_twice("examples/debian-verity-uki/recipe.yaml");

@@ -117,7 +117,7 @@ TEST_CASE("Debian 12 OVMF.fd: TDVF sections and MRTD for both orders", "[tdx][de
   std::string why;
   const auto path = fx::debian_ovmf(&why);
   if (path.empty()) {
-    WARN(why);
+    test::skip_or_fail(why);
     return;
   }
   MappedFile fw(path);
@@ -156,7 +156,7 @@ TEST_CASE("Debian 12 OVMF.fd: TDVF sections and MRTD for both orders", "[tdx][de
 TEST_CASE("Debian 12 OVMF_CODE.fd is rejected: its BFV lies past the end", "[tdx][debian]") {
   const auto p = test::source_dir() / ".cache/debian/root/ovmf/usr/share/OVMF/OVMF_CODE.fd";
   if (!std::filesystem::exists(p)) {
-    WARN("skipped: OVMF_CODE.fd missing; run scripts/fetch-tdx-inputs");
+    test::skip_or_fail("OVMF_CODE.fd missing: run scripts/fetch-tdx-inputs");
     return;
   }
   MappedFile fw(p);

@@ -80,7 +80,8 @@ void check_separate(const Case& c, bool via_cli) {
 
 TEST_CASE("verity tree: sizes x hashes x formats x superblock match veritysetup", "[verity]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed (scripts/install-deps --test): skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   for (HashAlg h : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha512}) {
@@ -97,7 +98,8 @@ TEST_CASE("verity tree: sizes x hashes x formats x superblock match veritysetup"
 TEST_CASE("verity tree: block sizes 512..64 KiB and level boundaries match veritysetup",
           "[verity]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed: skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   // (data, hash) block sizes; mixed sizes included.
@@ -124,7 +126,8 @@ TEST_CASE("verity tree: block sizes 512..64 KiB and level boundaries match verit
 
 TEST_CASE("verity tree: salts of 0, 1, 32 and 256 bytes match veritysetup", "[verity]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed: skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   for (std::size_t salt : {0, 1, 32, 256}) {
@@ -138,7 +141,8 @@ TEST_CASE("verity tree: salts of 0, 1, 32 and 256 bytes match veritysetup", "[ve
 TEST_CASE("verity tree: appended hash area (--hash-offset, --data-blocks) matches veritysetup",
           "[verity]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed: skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   const std::uint64_t n = 300, dbs = 4096;
@@ -260,7 +264,8 @@ TEST_CASE("verity tree: thread count does not change the bytes", "[verity]") {
 TEST_CASE("verity tree: 1 GiB matches veritysetup (slow, run with \"[slow]\")",
           "[.][slow][verity-slow]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed: skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   TempDir t;

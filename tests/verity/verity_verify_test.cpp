@@ -23,7 +23,8 @@ void flip(const std::filesystem::path& p, std::size_t off) {
 
 TEST_CASE("verity verify: a flipped byte fails mkguest and veritysetup", "[verity]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed: skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   for (bool sb : {true, false}) {
@@ -116,7 +117,8 @@ TEST_CASE("verity derive: salt and UUID are a fixed function of seed and context
 
 TEST_CASE("verity verify: other hashes, formats and block sizes", "[verity]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed: skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   struct Combo {

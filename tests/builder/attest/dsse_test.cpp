@@ -253,7 +253,9 @@ TEST_CASE("dsse: a key on a PKCS#11 token (SoftHSM through OpenSSL's pkcs11 engi
   const fs::path module = "/usr/lib/softhsm/libsofthsm2.so";
   if (!have_tool("softhsm2-util") || !fs::exists(module) ||
       !fs::exists("/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so")) {
-    WARN("skipped: softhsm2 or libengine-pkcs11-openssl is not installed");
+    test::skip_or_fail(
+        "softhsm2 or libengine-pkcs11-openssl is not installed (scripts/install-deps --test "
+        "installs softhsm2, libengine-pkcs11-openssl, sbsigntool)");
     return;
   }
   TempDir t;

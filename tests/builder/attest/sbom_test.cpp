@@ -62,7 +62,7 @@ TEST_CASE("dpkg status: errors name the line", "[sbom]") {
 
 TEST_CASE("dpkg status: agrees with dpkg-query on this machine", "[sbom]") {
   if (!have_tool("dpkg-query") || !std::filesystem::exists("/var/lib/dpkg/status")) {
-    WARN("skipped: no dpkg database on this machine");
+    test::skip_or_fail("no dpkg database on this machine (CI runs on Debian 12)");
     return;
   }
   MappedFile f("/var/lib/dpkg/status");

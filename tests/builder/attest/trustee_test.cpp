@@ -412,7 +412,10 @@ TEST_CASE("trustee: a build with SNP, TDX, UKI and SE measurements passes the po
   const auto kernel = ovmf.empty() ? std::filesystem::path() : tdx::debian_kernel(&why);
   const std::filesystem::path stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
   if (kernel.empty() || !std::filesystem::exists(stub)) {
-    WARN((why.empty() ? "skipped: no systemd-boot-efi stub" : why));
+    skip_or_fail(
+        why.empty()
+            ? "no systemd-boot-efi stub (scripts/install-deps --test installs systemd-boot-efi)"
+            : why);
     return;
   }
   write_snp_fixtures(t.path());

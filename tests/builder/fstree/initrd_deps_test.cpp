@@ -53,7 +53,7 @@ std::string error_of(const std::function<void()>& fn) {
 
 TEST_CASE("ELF dependencies equal readelf's on host programs and libraries", "[initrd][elf]") {
   if (!test::have_tool("readelf")) {
-    WARN("skipped: readelf (binutils) missing");
+    test::skip_or_fail("readelf missing (scripts/install-deps --test installs binutils)");
     return;
   }
   int checked = 0;
@@ -74,7 +74,9 @@ TEST_CASE("ELF dependencies equal readelf's on host programs and libraries", "[i
 TEST_CASE("programs resolve to the libraries ldd lists", "[initrd][elf]") {
   const fs::path prog = "/usr/sbin/veritysetup";
   if (!fs::exists(prog) || !test::have_tool("ldd")) {
-    WARN("skipped: veritysetup or ldd missing");
+    test::skip_or_fail(
+        "veritysetup or ldd missing (scripts/install-deps --test installs cryptsetup-bin; ldd is "
+        "in libc-bin)");
     return;
   }
   const auto files = resolve_binaries("/", {"usr/sbin/veritysetup"}, "r.yaml", "3:5");
@@ -135,7 +137,7 @@ TEST_CASE("resolution stays inside the sysroot", "[initrd][elf]") {
 TEST_CASE("kernel modules resolve as modprobe --show-depends does", "[initrd][modules]") {
   const fs::path mods = test::source_dir() / ".cache/debian/modules";
   if (!fs::exists(mods / "modules.dep") || !test::have_tool("modprobe")) {
-    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    test::skip_or_fail("run scripts/fetch-debian-inputs first (needs apt-get download)");
     return;
   }
   const fs::path real = fs::canonical(mods);

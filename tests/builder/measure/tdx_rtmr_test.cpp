@@ -28,7 +28,7 @@ bool have_debian() {
   ovmf_path = test::tdx::debian_ovmf(&why);
   if (!ovmf_path.empty()) kernel_path = test::tdx::debian_kernel(&why);
   if (ovmf_path.empty() || kernel_path.empty()) {
-    WARN(why);
+    test::skip_or_fail(why);
     return false;
   }
   return true;

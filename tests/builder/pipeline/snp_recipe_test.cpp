@@ -60,6 +60,12 @@ measurements:
     CHECK(r.out == e["digest"].get<std::string>() + "\n");
     CHECK(e["kernel_hashes"] == true);
   }
+  // The hashes table binds the kernel, initrd and cmdline; there is no rootfs.
+  CHECK(snp["covers"] == nlohmann::json({{"firmware", true},
+                                         {"kernel", true},
+                                         {"initrd", true},
+                                         {"cmdline", true},
+                                         {"rootfs", false}}));
   bool firmware_input = false;
   for (const auto& in : m["inputs"]) firmware_input |= in["role"] == "firmware";
   CHECK(firmware_input);
@@ -133,4 +139,69 @@ measurements:
       test::run_mkguest({"verify", "out", "--inputs", other.path().string()}, {}, d.path());
   CHECK(wrong.exit_code == 1);
   CHECK(wrong.out.find("the firmware is not the one the manifest names") != std::string::npos);
+}
+
+TEST_CASE("measurements.snp on a firmware without kernel hashes needs kernel_hashes false",
+          "[snp]") {
+  test::TempDir d;
+  test::write_snp_fixtures(d.path());
+  test::write_text(d / "init", "#!/bin/sh\n");
+  const std::string recipe = R"(name: snp-unbound
+version: "1"
+kernel: kernel.bin
+cmdline: [console=ttyS0]
+initrd:
+  files: [{src: init, dst: /init}]
+measurements:
+  snp:
+    firmware: synth_ovmf_no_hashes.fd
+    vcpu_types: [EPYC-Milan]
+)";
+  test::write_text(d / "recipe.yaml", recipe);
+  // Refused: the digest would cover the firmware and the VMSAs only.
+  auto r = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, d.path());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.rfind("recipe.yaml:9:5: error: measurements.snp: the firmware "
+                    "synth_ovmf_no_hashes.fd has no SNP_KERNEL_HASHES section",
+                    0) == 0);
+  CHECK(!std::filesystem::exists(d / "out"));
+
+  // Accepted when the recipe says so, with a warning and the coverage recorded.
+  test::write_text(d / "recipe.yaml", recipe + "    kernel_hashes: false\n");
+  r = test::run_mkguest({"build", "--json", "recipe.yaml", "-o", "out"}, {}, d.path());
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const std::string warning =
+      "measurements.snp: the value does not bind the kernel, initrd, cmdline";
+  CHECK(r.err.find("mkguest: warning: " + warning) != std::string::npos);
+  const auto summary = nlohmann::json::parse(r.out);
+  REQUIRE(summary["warnings"].size() == 1);
+  CHECK(summary["warnings"][0].get<std::string>().rfind(warning, 0) == 0);
+  auto m = nlohmann::json::parse(test::read_text(d / "out/manifest.json"));
+  const auto& snp = m["measurements"]["snp"];
+  CHECK(snp["covers"] == nlohmann::json({{"firmware", true},
+                                         {"kernel", false},
+                                         {"initrd", false},
+                                         {"cmdline", false},
+                                         {"rootfs", false}}));
+  CHECK(snp["launch_digests"][0]["kernel_hashes"] == false);
+
+  // verify accepts the consistent record and rejects a covers that claims the kernel.
+  auto ok = test::run_mkguest({"verify", "out", "--inputs", "."}, {}, d.path());
+  INFO(ok.out);
+  CHECK(ok.exit_code == 0);
+  m["measurements"]["snp"]["covers"]["kernel"] = true;
+  test::write_text(d / "edited.json", m.dump(2));
+  auto bad = test::run_mkguest({"verify", "out", "--manifest", "edited.json", "--inputs", "."}, {},
+                               d.path());
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("DIFFERENT snp: covers.kernel: differs: manifest true, derived false") !=
+        std::string::npos);
+
+  // Trustee would accept any kernel with that value: not exported unless asked.
+  auto t = test::run_mkguest({"export", "trustee", "out"}, {}, d.path());
+  CHECK(t.exit_code == 2);
+  CHECK(t.err.find("measurements.snp: the launch digest binds no kernel") != std::string::npos);
+  t = test::run_mkguest({"export", "trustee", "out", "--allow-unbound-kernel"}, {}, d.path());
+  CHECK(t.exit_code == 0);
 }

@@ -23,7 +23,7 @@ bool debian_inputs(const fs::path& dir) {
   const fs::path ovmf = test::tdx::debian_ovmf(&why);
   const fs::path kernel = ovmf.empty() ? fs::path() : test::tdx::debian_kernel(&why);
   if (ovmf.empty() || kernel.empty()) {
-    WARN(why);
+    test::skip_or_fail(why);
     return false;
   }
   fs::copy_file(ovmf, dir / "OVMF.fd");
@@ -82,6 +82,22 @@ measurements:
       measure_json(d.path(), {"--kernel", "out/kernel", "--initrd", "out/initrd", "--append",
                               cmdline, "--ram", "1G", "--profile", "edk2-202408-qemu8"});
   CHECK(other["rtmr_1"] != t["rtmr_1"]);
+  // RTMR1 binds the kernel, RTMR2 the cmdline and initrd; no rootfs here.
+  CHECK(t["covers"] == nlohmann::json({{"firmware", true},
+                                       {"kernel", true},
+                                       {"initrd", true},
+                                       {"cmdline", true},
+                                       {"rootfs", false}}));
+  // An edk2 that measures no RTMR binds the firmware only (MRTD): a warning.
+  auto old = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "old", "--set",
+                                "measurements.tdx.profile=debian-bookworm"},
+                               {}, d.path());
+  REQUIRE(old.exit_code == 0);
+  CHECK_THAT(old.err, Catch::Contains("warning: measurements.tdx (profile debian-bookworm): the "
+                                      "value does not bind the kernel, initrd, cmdline"));
+  const auto om = nlohmann::json::parse(test::read_text(d / "old/manifest.json"));
+  CHECK(om["measurements"]["tdx"]["covers"]["kernel"] == false);
+  CHECK(om["measurements"]["tdx"]["covers"]["firmware"] == true);
 
   // verify re-derives measurements.tdx from the outputs and the firmware.
   auto v = test::run_mkguest({"verify", "out", "--inputs", "."}, {}, d.path());
@@ -131,7 +147,8 @@ TEST_CASE("measurements.tdx of a UKI build predicts the UKI boot", "[tdx][uki]")
   if (!debian_inputs(d.path())) return;
   const fs::path stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
   if (!fs::exists(stub)) {
-    WARN("skipped: " << stub << " missing (systemd-boot-efi)");
+    test::skip_or_fail(stub.string() +
+                       " missing (scripts/install-deps --test installs systemd-boot-efi)");
     return;
   }
   fs::copy_file(stub, d / "stub.efi");

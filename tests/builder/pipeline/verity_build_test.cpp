@@ -52,7 +52,8 @@ verity::VerityParams params_of(const nlohmann::json& v) {
 TEST_CASE("verity build: separate layout equals veritysetup, cmdline table verifies the files",
           "[verity]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed: skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   TempDir d;
@@ -107,7 +108,8 @@ TEST_CASE("verity build: separate layout equals veritysetup, cmdline table verif
 
 TEST_CASE("verity build: appended layout with a superblock verifies with veritysetup", "[verity]") {
   if (!have_tool("veritysetup")) {
-    WARN("veritysetup not installed: skipped");
+    test::skip_or_fail(
+        "veritysetup not installed (scripts/install-deps --test installs cryptsetup-bin)");
     return;
   }
   TempDir d;
@@ -131,7 +133,7 @@ TEST_CASE("verity build: appended layout with a superblock verifies with veritys
 
 TEST_CASE("verity build: partitioned GPT disk", "[verity]") {
   if (!have_tool("sgdisk")) {
-    WARN("sgdisk (gdisk) not installed: skipped");
+    test::skip_or_fail("sgdisk not installed (scripts/install-deps --test installs gdisk)");
     return;
   }
   TempDir d;

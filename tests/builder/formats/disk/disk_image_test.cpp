@@ -50,7 +50,9 @@ void extract(const std::filesystem::path& disk, const PlacedPartition& p, std::u
 
 TEST_CASE("disk image: GPT verity pair passes sgdisk -v and sfdisk --dump", "[verity]") {
   if (!have_tool("sfdisk") || !have_tool("sgdisk") || !have_tool("veritysetup")) {
-    WARN("sfdisk (fdisk), sgdisk (gdisk) or veritysetup missing: skipped");
+    test::skip_or_fail(
+        "sfdisk, sgdisk or veritysetup missing (scripts/install-deps --test installs fdisk, gdisk, "
+        "cryptsetup-bin)");
     return;
   }
   TempDir t;
@@ -96,7 +98,7 @@ TEST_CASE("disk image: GPT verity pair passes sgdisk -v and sfdisk --dump", "[ve
 
 TEST_CASE("disk image: MBR verity pair as Kata lays it out", "[verity]") {
   if (!have_tool("sfdisk") || !have_tool("fdisk")) {
-    WARN("sfdisk/fdisk (fdisk package) missing: skipped");
+    test::skip_or_fail("sfdisk or fdisk missing (scripts/install-deps --test installs fdisk)");
     return;
   }
   TempDir t;

@@ -61,7 +61,7 @@ std::string listing(const ErofsImage& img) {
 
 void fsck(const std::filesystem::path& img) {
   if (!have_tool("fsck.erofs")) {
-    WARN("fsck.erofs missing (scripts/install-deps --test installs erofs-utils)");
+    test::skip_or_fail("fsck.erofs missing (scripts/install-deps --test installs erofs-utils)");
     return;
   }
   RunResult r = run({"fsck.erofs", img.string()});
@@ -200,7 +200,9 @@ TEST_CASE("erofs: names and xattrs EROFS cannot hold are errors", "[erofs]") {
 
 TEST_CASE("erofs: tar built as an unprivileged user equals the tar, any entry order", "[erofs]") {
   if (!have_tool("python3") || !have_tool("setpriv")) {
-    WARN("python3 or setpriv missing");
+    test::skip_or_fail(
+        "python3 or setpriv missing (scripts/install-deps --test installs python3; setpriv is in "
+        "util-linux)");
     return;
   }
   TempDir tmp;
@@ -228,7 +230,7 @@ TEST_CASE("erofs: tar built as an unprivileged user equals the tar, any entry or
 
 TEST_CASE("erofs: OCI layers with whiteouts and opaque directories", "[erofs]") {
   if (!have_tool("python3")) {
-    WARN("python3 missing");
+    test::skip_or_fail("python3 missing (scripts/install-deps --test installs python3)");
     return;
   }
   TempDir tmp;
@@ -280,7 +282,7 @@ TEST_CASE("erofs: a directory source is owned by root and keeps modes", "[erofs]
 
 TEST_CASE("erofs: mkfs.erofs and mkguest images of one tree read back the same", "[erofs]") {
   if (!have_tool("mkfs.erofs")) {
-    WARN("mkfs.erofs missing (scripts/install-deps --test installs erofs-utils)");
+    test::skip_or_fail("mkfs.erofs missing (scripts/install-deps --test installs erofs-utils)");
     return;
   }
   TempDir tmp;
@@ -312,7 +314,7 @@ TEST_CASE("erofs: mkfs.erofs and mkguest images of one tree read back the same",
 
 TEST_CASE("erofs: rootfs.format erofs in a recipe, layers and verity", "[erofs]") {
   if (!have_tool("python3")) {
-    WARN("python3 missing");
+    test::skip_or_fail("python3 missing (scripts/install-deps --test installs python3)");
     return;
   }
   TempDir tmp;
@@ -337,7 +339,8 @@ TEST_CASE("erofs: rootfs.format erofs in a recipe, layers and verity", "[erofs]"
 
 TEST_CASE("erofs: tar members read in place, spilled, or sparse give the same tree", "[erofs]") {
   if (!have_tool("python3") || !have_tool("tar") || !have_tool("gzip")) {
-    WARN("python3, tar or gzip missing");
+    test::skip_or_fail(
+        "python3, tar or gzip missing (scripts/install-deps --test installs python3 and gzip)");
     return;
   }
   TempDir tmp;

@@ -27,7 +27,7 @@ fs::path kernel() { return test::source_dir() / ".cache/debian/vmlinuz"; }
 
 bool have_inputs() {
   if (!fs::exists(stub252()) || !fs::exists(kernel())) {
-    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    test::skip_or_fail("run scripts/fetch-debian-inputs first (needs apt-get download)");
     return false;
   }
   return true;
@@ -55,7 +55,7 @@ void make_db_key(const test::TempDir& d, const std::string& name) {
 TEST_CASE("Authenticode digests equal pesign's, with and without pad-to-8", "[sign]") {
   if (!have_inputs()) return;
   if (!test::have_tool("pesign")) {
-    WARN("skipped: pesign missing");
+    test::skip_or_fail("pesign missing (scripts/install-deps --test installs pesign)");
     return;
   }
   test::TempDir d;
@@ -77,7 +77,8 @@ TEST_CASE("Authenticode digests equal pesign's, with and without pad-to-8", "[si
 TEST_CASE("signed images pass sbverify and osslsigncode, reproducibly", "[sign]") {
   if (!have_inputs()) return;
   if (!test::have_tool("sbverify") || !test::have_tool("osslsigncode")) {
-    WARN("skipped: sbsigntool or osslsigncode missing");
+    test::skip_or_fail(
+        "sbsigntool or osslsigncode missing (scripts/install-deps --test installs both)");
     return;
   }
   test::TempDir d;
@@ -169,7 +170,9 @@ TEST_CASE("a Secure Boot key on a PKCS#11 token (SoftHSM2)", "[sign]") {
   if (!have_inputs() || !test::have_tool("softhsm2-util") || !fs::exists(module) ||
       !fs::exists("/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so") ||
       !test::have_tool("sbverify")) {
-    WARN("skipped: softhsm2, libengine-pkcs11-openssl or sbsigntool is not installed");
+    test::skip_or_fail(
+        "softhsm2, libengine-pkcs11-openssl or sbsigntool is not installed (scripts/install-deps "
+        "--test installs softhsm2, libengine-pkcs11-openssl, sbsigntool)");
     return;
   }
   test::TempDir d;
@@ -214,7 +217,9 @@ TEST_CASE("a Secure Boot key on a PKCS#11 token (SoftHSM2)", "[sign]") {
 
 TEST_CASE("outputs.uki.secureboot signs the build's UKI reproducibly", "[sign][uki]") {
   if (!have_inputs() || !test::have_tool("sbverify")) {
-    WARN("skipped: inputs or sbsigntool missing");
+    test::skip_or_fail(
+        "inputs or sbsigntool missing (run scripts/fetch-debian-inputs; scripts/install-deps "
+        "--test installs sbsigntool)");
     return;
   }
   test::TempDir d;
@@ -244,7 +249,9 @@ TEST_CASE("outputs.uki.secureboot signs the build's UKI reproducibly", "[sign][u
 
 TEST_CASE("Authenticode sha384 equals osslsigncode's", "[sign]") {
   if (!have_inputs() || !test::have_tool("osslsigncode")) {
-    WARN("skipped: inputs or osslsigncode missing");
+    test::skip_or_fail(
+        "inputs or osslsigncode missing (run scripts/fetch-debian-inputs; scripts/install-deps "
+        "--test installs osslsigncode)");
     return;
   }
   test::TempDir d;

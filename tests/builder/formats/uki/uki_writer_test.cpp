@@ -30,13 +30,14 @@ fs::path ukify() { return test::source_dir() / ".cache/ukify/root/usr/lib/system
 
 bool have_ukify() {
   if (!fs::exists(ukify()) || !fs::exists(stub257()) || !fs::exists(stub252())) {
-    WARN(
-        "skipped: ukify 257 or a stub is missing (scripts/fetch-ukify, "
-        "scripts/fetch-debian-inputs: both need apt-get download)");
+    test::skip_or_fail(
+        "ukify 257 or a stub is missing (scripts/fetch-ukify, scripts/fetch-debian-inputs: both "
+        "need apt-get download)");
     return false;
   }
   if (test::run({"/usr/bin/python3", "-c", "import pefile"}).exit_code != 0) {
-    WARN("skipped: /usr/bin/python3 has no pefile (apt-get install python3-pefile)");
+    test::skip_or_fail(
+        "/usr/bin/python3 has no pefile (scripts/install-deps --test installs python3-pefile)");
     return false;
   }
   return true;
@@ -119,7 +120,7 @@ TEST_CASE("UKIs are byte-identical to ukify 257's with the 252 and 257 stubs", "
 
 TEST_CASE("where ukify runs out of header space, the headers grow", "[uki]") {
   if (!fs::exists(stub252())) {
-    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    test::skip_or_fail("run scripts/fetch-debian-inputs first (needs apt-get download)");
     return;
   }
   test::TempDir d;
@@ -173,7 +174,7 @@ TEST_CASE("where ukify runs out of header space, the headers grow", "[uki]") {
 
 TEST_CASE("UKI writer errors", "[uki]") {
   if (!fs::exists(stub252())) {
-    WARN("skipped: run scripts/fetch-debian-inputs first (needs apt-get download)");
+    test::skip_or_fail("run scripts/fetch-debian-inputs first (needs apt-get download)");
     return;
   }
   test::TempDir d;
