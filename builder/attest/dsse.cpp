@@ -33,6 +33,10 @@ DsseResult dsse_verify(const json& env, const std::vector<Verifier>& keys,
   r.payload_type = type->get<std::string>();
   if (!base64_decode(payload->get<std::string>(), &r.payload))
     throw file_error(source, "the DSSE payload is not base64");
+  if (sigs->size() > kDsseMaxSignatures)
+    throw file_error(source, "the DSSE envelope has " + std::to_string(sigs->size()) +
+                                 " signatures; at most " + std::to_string(kDsseMaxSignatures) +
+                                 " are read");
   if (sigs->empty()) {
     r.problem = "the envelope has no signature";
     return r;

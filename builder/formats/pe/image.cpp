@@ -1,6 +1,8 @@
 // Strict PE/COFF header reader (see pe_image.h for the layout).
 #include "builder/formats/pe/image.h"
 
+#include <algorithm>
+
 #include "base/byte_reader.h"
 #include "base/error.h"
 
@@ -44,6 +46,7 @@ PeImage parse_pe_image(std::span<const std::uint8_t> image, const std::string& s
   p.number_of_symbols = r.le32(c + 12);
   p.opt_header_size = r.le16(c + 16);
   p.characteristics = r.le16(c + 18);
+  if (p.number_of_sections == 0) r.fail(c + 2, "NumberOfSections is 0: an image without sections");
   if (p.number_of_sections > 96)
     r.fail(c + 2, "NumberOfSections " + std::to_string(p.number_of_sections) +
                       " exceeds 96, the limit of the Windows and systemd-stub loaders");
@@ -131,7 +134,40 @@ PeImage parse_pe_image(std::span<const std::uint8_t> image, const std::string& s
       r.fail(e + 20, section_label(s, i) + " data at " + hex_offset(s.raw_pointer) +
                          " overlaps the headers (SizeOfHeaders " + hex_offset(p.size_of_headers) +
                          ")");
+    for (std::size_t j = 0; j < p.sections.size(); ++j) {
+      const SectionHeader& t = p.sections[j];
+      if (s.raw_size != 0 && t.raw_size != 0 && s.raw_pointer < t.raw_pointer + t.raw_size &&
+          t.raw_pointer < s.raw_pointer + s.raw_size)
+        r.fail(e + 20, section_label(s, i) + " data [" + hex_offset(s.raw_pointer) + ", +" +
+                           hex_offset(s.raw_size) + ") overlaps " + section_label(t, j) +
+                           " data [" + hex_offset(t.raw_pointer) + ", +" + hex_offset(t.raw_size) +
+                           ")");
+    }
     p.sections.push_back(std::move(s));
+  }
+  // A COFF symbol table (deprecated in images) and the string table after it:
+  // 18 bytes per symbol, then a u32 size that counts itself. Where it lies in
+  // the file, it must not cover the headers or any section's data (a writer
+  // that cuts it off would cut those off with it).
+  if (p.symbol_table_pointer != 0 && p.symbol_table_pointer < r.size()) {
+    const std::uint64_t start = p.symbol_table_pointer;
+    p.symbol_table_size = 18ull * p.number_of_symbols;
+    const std::uint64_t strtab = start + p.symbol_table_size;
+    if (strtab <= r.size() && r.size() - strtab >= 4) p.symbol_table_size += r.le32(strtab);
+    const std::uint64_t end = std::min<std::uint64_t>(start + p.symbol_table_size, r.size());
+    if (start < p.size_of_headers)
+      r.fail(c + 8, "COFF symbol table at " + hex_offset(start) +
+                        " overlaps the headers (SizeOfHeaders " + hex_offset(p.size_of_headers) +
+                        ")");
+    for (std::size_t i = 0; i < p.sections.size(); ++i) {
+      const SectionHeader& s = p.sections[i];
+      if (s.raw_size != 0 && start < std::uint64_t{s.raw_pointer} + s.raw_size &&
+          s.raw_pointer < end)
+        r.fail(c + 8, "COFF symbol and string table [" + hex_offset(start) + ", +" +
+                          hex_offset(p.symbol_table_size) + ") overlaps " + section_label(s, i) +
+                          " data [" + hex_offset(s.raw_pointer) + ", +" + hex_offset(s.raw_size) +
+                          ")");
+    }
   }
   if (const DataDirectory* cert = p.certificate_directory(); cert && cert->size != 0) {
     if (!r.has(cert->address, cert->size))

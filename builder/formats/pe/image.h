@@ -53,6 +53,9 @@ struct PeImage {
   std::uint32_t timestamp = 0;
   std::uint32_t symbol_table_pointer = 0;
   std::uint32_t number_of_symbols = 0;
+  // 18 * NumberOfSymbols plus the string table's u32 size when those 4 bytes
+  // are in the file (0 when PointerToSymbolTable is 0 or past the end).
+  std::uint64_t symbol_table_size = 0;
   std::uint16_t opt_header_size = 0;
   std::uint16_t characteristics = 0;
 
@@ -93,10 +96,12 @@ struct PeImage {
 };
 
 // Parses and checks the headers. Throws InputError "source:0xOFF: error: ..."
-// for a truncated or malformed image: bad signatures or magic, more than 16
-// directories, a section table beyond SizeOfHeaders or the file, section
-// data or the certificate table outside the file, alignments that are not
-// powers of two.
+// for a truncated or malformed image: bad signatures or magic, no sections
+// or more than 96, more than 16 directories, a section table beyond
+// SizeOfHeaders or the file, section data or the certificate table outside
+// the file, section data overlapping the headers or another section's, a
+// COFF symbol + string table overlapping the headers or section data,
+// alignments that are not powers of two.
 PeImage parse_pe_image(std::span<const std::uint8_t> image, const std::string& source);
 
 // The bytes of a section as a loader maps and systemd-stub measures them:

@@ -104,22 +104,41 @@ UkiPlan plan_uki(std::span<const std::uint8_t> stub, const std::string& stub_nam
   std::uint32_t symtab = p.symbol_table_pointer, nsyms = p.number_of_symbols;
   const std::uint16_t characteristics = p.characteristics;
   const std::uint32_t fa = p.file_alignment, sa = p.section_alignment;
+  if (fa > 0x10000)  // PE/COFF: "a power of 2 between 512 and 64 K"
+    throw offset_error(stub_name, p.opt_offset + 36,
+                       "FileAlignment " + hex_offset(fa) + " is over 64 KiB");
 
-  // 1. A COFF symbol + string table at the very end of an old stub is cut off.
-  if (symtab != 0) {
-    std::uint64_t size = 18ull * nsyms;
-    const std::uint64_t strtab = symtab + size;
-    if (strtab <= head.size() && head.size() - strtab >= 4) {
-      ByteReader r(head, stub_name);
-      size += r.le32(static_cast<std::size_t>(strtab));
-    }
-    if (symtab + size == head.size()) {
-      head.resize(symtab);
-      symtab = 0;
-      nsyms = 0;
-      // ukify sets pefile's IMAGE_FILE_LOCAL_SYMS_STRIPPED flag attribute, which
-      // pefile never writes back to Characteristics: the field stays as it was.
-    }
+  if (secs.empty()) throw offset_error(stub_name, p.coff_offset + 2, "the stub has no sections");
+  // The realignment below inserts padding at each section's data and moves
+  // the later ones: the data must come in header order, after the headers.
+  std::uint64_t prev_end = p.size_of_headers;
+  for (std::size_t i = 0; i < secs.size(); ++i) {
+    const Sec& s = secs[i];
+    const bool moves = s.raw_pointer % fa != 0 || s.raw_size % fa != 0;
+    if (s.raw_size == 0 && !moves) continue;
+    if (s.raw_pointer < prev_end)
+      throw offset_error(stub_name, p.sections[i].header_offset + 20,
+                         "section " + std::to_string(i) + " (" + s.name + ") data at " +
+                             hex_offset(s.raw_pointer) +
+                             " lies before the end of the headers or of the previous section's "
+                             "data (" +
+                             hex_offset(prev_end) + "): the UKI writer needs them in file order");
+    prev_end = std::uint64_t{s.raw_pointer} + s.raw_size;
+  }
+
+  // 1. A COFF symbol + string table at the very end of an old stub is cut off
+  //    (the reader made sure it covers neither the headers nor section data).
+  if (symtab != 0 && symtab + p.symbol_table_size == head.size()) {
+    if (symtab < prev_end)
+      throw offset_error(stub_name, p.coff_offset + 8,
+                         "the COFF symbol table at " + hex_offset(symtab) +
+                             " lies before the end of the section data (" + hex_offset(prev_end) +
+                             ")");
+    head.resize(symtab);
+    symtab = 0;
+    nsyms = 0;
+    // ukify sets pefile's IMAGE_FILE_LOCAL_SYMS_STRIPPED flag attribute, which
+    // pefile never writes back to Characteristics: the field stays as it was.
   }
   // 2. Every section's raw data realigned to FileAlignment.
   for (std::size_t i = 0; i < secs.size(); ++i) {
@@ -141,6 +160,10 @@ UkiPlan plan_uki(std::span<const std::uint8_t> stub, const std::string& stub_nam
     head = std::move(out);
   }
   std::uint32_t soh = to_u32(round_up(p.size_of_headers, fa), stub_name, "SizeOfHeaders");
+  if (soh > head.size())
+    throw offset_error(stub_name, p.size_of_headers_offset,
+                       "SizeOfHeaders rounded up to FileAlignment (" + hex_offset(soh) +
+                           ") runs past the end of the stub (" + hex_offset(head.size()) + ")");
   if (const pe::DataDirectory* cert = p.certificate_directory(); cert && cert->address != 0)
     throw offset_error(stub_name, cert->offset,
                        "the stub is signed (it has a certificate table); sign the UKI instead");
@@ -214,6 +237,9 @@ UkiPlan plan_uki(std::span<const std::uint8_t> stub, const std::string& stub_nam
         throw file_error(stub_name, "cannot rewrite " + in.name +
                                         " in place: its data is not followed directly by the "
                                         "next section's");
+      if (s.raw_pointer > head.size() || s.raw_size > head.size() - s.raw_pointer)
+        throw offset_error(stub_name, p.sections[i].header_offset + 16,
+                           "section " + in.name + " data runs past the end of the stub");
       std::copy(in.data.begin(), in.data.end(), head.begin() + s.raw_pointer);
       std::fill(head.begin() + s.raw_pointer + vsize, head.begin() + s.raw_pointer + s.raw_size, 0);
       s.virtual_size = vsize;

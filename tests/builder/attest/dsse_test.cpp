@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "builder/attest/dsse.h"
 #include "tests/attest_fixture.h"
 #include "tests/test_util.h"
 
@@ -333,4 +334,16 @@ TEST_CASE("dsse: an envelope signed by the openssl CLI verifies (keyid is only a
 }
 
 }  // namespace
+TEST_CASE("dsse: an envelope with more than 64 signatures is refused before any is checked",
+          "[dsse]") {
+  json sig = json{{"keyid", "k"}, {"sig", "AAAA"}};
+  json env = json{{"payload", "eA=="}, {"payloadType", "t"}, {"signatures", json::array()}};
+  for (int i = 0; i < 65; ++i) env["signatures"].push_back(sig);
+  const std::vector<attest::Verifier> none;
+  CHECK_THROWS_WITH(attest::dsse_verify(env, none, "e.json"),
+                    "e.json: error: the DSSE envelope has 65 signatures; at most 64 are read");
+  env["signatures"].erase(0);
+  CHECK(!attest::dsse_verify(env, none, "e.json").ok);
+}
+
 }  // namespace mkguest::test
