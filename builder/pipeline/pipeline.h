@@ -12,8 +12,9 @@
 #include <map>
 #include <string>
 
-#include "builder/manifest/manifest.h"
+#include "base/secret.h"
 #include "base/sink.h"
+#include "builder/manifest/manifest.h"
 #include "recipes/recipe.h"
 
 namespace mkguest {
@@ -26,6 +27,13 @@ class Progress {
   virtual void end() = 0;
   // A warning for the user (e.g. a key file others can read).
   virtual void warn(const std::string& message) { (void)message; }
+};
+
+// What only the CLI reads (the environment, the clock), resolved before the
+// build: the pipeline reads neither.
+struct BuildEnv {
+  SecretBytes secureboot_secret;  // the value of outputs.uki.secureboot.pin_env (empty: none)
+  std::int64_t now = 0;           // the current Unix time: host-key documents' validity
 };
 
 struct Artifact {
@@ -45,6 +53,7 @@ struct BuildContext {
   std::string cmdline;                        // the expanded cmdline, once the cmdline stage ran
   std::map<std::string, Artifact> artifacts;  // by role
   Progress* progress = nullptr;               // for warnings
+  const BuildEnv* env = nullptr;              // what the CLI resolved (run_build sets it)
 
   // Streams an artifact into staging/<file> through `emit`, digests it and
   // records it (manifest outputs and `artifacts`).
@@ -62,7 +71,7 @@ struct BuildResult {
 // Runs every stage. Writes into `staging` (which must exist and be empty),
 // including staging/manifest.json.
 BuildResult run_build(const recipe::Recipe& recipe, const std::filesystem::path& staging,
-                      const std::string& tool_version, Progress& progress);
+                      const std::string& tool_version, Progress& progress, const BuildEnv& env);
 
 // The x86 kernel's COMMAND_LINE_SIZE, including the terminating NUL.
 inline constexpr std::size_t kMaxCmdlineBytes = 2048;
