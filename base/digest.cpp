@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "base/error.h"
+#include "base/ossl.h"
 
 namespace mkguest {
 
@@ -12,7 +13,27 @@ struct Hasher::Ctx {
 };
 
 namespace {
-const EVP_MD* evp(HashAlg alg) {
+constexpr HashAlgInfo kHashAlgs[] = {
+    {HashAlg::kSha1, "sha1", 20, "1.3.14.3.2.26", 0x0004},
+    {HashAlg::kSha256, "sha256", 32, "2.16.840.1.101.3.4.2.1", 0x000B},
+    {HashAlg::kSha384, "sha384", 48, "2.16.840.1.101.3.4.2.2", 0x000C},
+    {HashAlg::kSha512, "sha512", 64, "2.16.840.1.101.3.4.2.3", 0x000D},
+};
+const EVP_MD* evp(HashAlg alg) { return ossl::evp_md(alg); }
+}  // namespace
+
+const HashAlgInfo& hash_info(HashAlg alg) {
+  for (const HashAlgInfo& i : kHashAlgs) {
+    if (i.alg == alg) return i;
+  }
+  throw InternalError("unknown hash algorithm");
+}
+
+std::string_view hash_name(HashAlg alg) { return hash_info(alg).name; }
+
+std::size_t hash_size(HashAlg alg) { return hash_info(alg).size; }
+
+const EVP_MD* ossl::evp_md(HashAlg alg) {
   switch (alg) {
     case HashAlg::kSha1:
       return EVP_sha1();
@@ -25,40 +46,11 @@ const EVP_MD* evp(HashAlg alg) {
   }
   throw InternalError("unknown hash algorithm");
 }
-}  // namespace
-
-std::string_view hash_name(HashAlg alg) {
-  switch (alg) {
-    case HashAlg::kSha1:
-      return "sha1";
-    case HashAlg::kSha256:
-      return "sha256";
-    case HashAlg::kSha384:
-      return "sha384";
-    case HashAlg::kSha512:
-      return "sha512";
-  }
-  return "?";
-}
-
-std::size_t hash_size(HashAlg alg) {
-  switch (alg) {
-    case HashAlg::kSha1:
-      return 20;
-    case HashAlg::kSha256:
-      return 32;
-    case HashAlg::kSha384:
-      return 48;
-    case HashAlg::kSha512:
-      return 64;
-  }
-  return 0;
-}
 
 bool parse_hash_alg(std::string_view name, HashAlg* out) {
-  for (HashAlg a : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512}) {
-    if (hash_name(a) == name) {
-      *out = a;
+  for (const HashAlgInfo& i : kHashAlgs) {
+    if (i.name == name) {
+      *out = i.alg;
       return true;
     }
   }
@@ -122,37 +114,5 @@ Bytes digest(HashAlg alg, std::span<const std::uint8_t> data) {
 }
 
 Bytes digest(HashAlg alg, std::string_view data) { return digest(alg, as_bytes(data)); }
-
-std::string to_hex(std::span<const std::uint8_t> data) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s(data.size() * 2, '0');
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    s[2 * i] = kDigits[data[i] >> 4];
-    s[2 * i + 1] = kDigits[data[i] & 15];
-  }
-  return s;
-}
-
-bool from_hex(std::string_view hex, Bytes* out) {
-  if (hex.size() % 2) return false;
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  Bytes b(hex.size() / 2);
-  for (std::size_t i = 0; i < b.size(); ++i) {
-    int hi = nib(hex[2 * i]), lo = nib(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    b[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  *out = std::move(b);
-  return true;
-}
-
-std::span<const std::uint8_t> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 }  // namespace mkguest

@@ -1,5 +1,6 @@
 // Message digests through OpenSSL's EVP interface, streaming or one-shot, and
-// hex encoding. Every digest in mkguest goes through here.
+// the one table of hash algorithms (name, size, OID, TPM id; the EVP_MD is
+// ossl::evp_md in base/ossl.h). Every digest in mkguest goes through here.
 #pragma once
 
 #include <array>
@@ -11,13 +12,23 @@
 #include <string_view>
 #include <vector>
 
+#include "base/encoding.h"
+
 namespace mkguest {
 
 enum class HashAlg { kSha1, kSha256, kSha384, kSha512 };
 
-using Bytes = std::vector<std::uint8_t>;
+// What mkguest needs to know of a hash algorithm, in one table.
+struct HashAlgInfo {
+  HashAlg alg;
+  std::string_view name;  // "sha256"
+  std::size_t size;       // digest bytes
+  const char* oid;        // "2.16.840.1.101.3.4.2.1"
+  std::uint16_t tpm_id;   // TPM2_ALG_SHA256 = 0x000B
+};
+const HashAlgInfo& hash_info(HashAlg alg);
 
-// "sha256" etc.; throws std::invalid_argument-free InputError via parse_hash_alg.
+// "sha256" etc.
 std::string_view hash_name(HashAlg alg);
 std::size_t hash_size(HashAlg alg);
 // Parses "sha1", "sha256", "sha384", "sha512" (lower case). Returns false if unknown.
@@ -51,11 +62,5 @@ class Hasher {
 
 Bytes digest(HashAlg alg, std::span<const std::uint8_t> data);
 Bytes digest(HashAlg alg, std::string_view data);
-
-std::string to_hex(std::span<const std::uint8_t> data);
-// Lower- or upper-case hex, even length; returns false on bad input.
-bool from_hex(std::string_view hex, Bytes* out);
-
-std::span<const std::uint8_t> as_bytes(std::string_view s);
 
 }  // namespace mkguest

@@ -1,6 +1,6 @@
 #include "base/error.h"
 
-#include <cstdio>
+#include "base/encoding.h"
 
 namespace mkguest {
 
@@ -17,16 +17,11 @@ std::string render(const std::string& source, const std::string& place, const st
 
 InputError::InputError(std::string source, std::string place, std::string message,
                        std::string detail)
-    : Error(ExitCode::kInput, render(source, place, message, detail)),
+    : Error(ExitCode::kInput, render(source, place, message, detail), message),
       source_(std::move(source)),
-      place_(std::move(place)),
-      message_(std::move(message)) {}
+      place_(std::move(place)) {}
 
-std::string hex_offset(std::uint64_t offset) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(offset));
-  return buf;
-}
+std::string hex_offset(std::uint64_t offset) { return hex_u64(offset); }
 
 InputError offset_error(const std::string& source, std::uint64_t offset,
                         const std::string& message) {

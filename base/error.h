@@ -17,20 +17,35 @@ enum class ExitCode : int {
   kMismatch = 1,  // verify-style commands: the check ran and failed
 };
 
-// Base of every mkguest error. what() is the full, ready-to-print text.
+// Base of every mkguest error. what() is the full, ready-to-print text;
+// message() the message alone, without "error: " or a place. Code acts on the
+// error's type, never on its text.
 class Error : public std::runtime_error {
  public:
-  Error(ExitCode code, const std::string& text) : std::runtime_error(text), code_(code) {}
+  Error(ExitCode code, const std::string& text, std::string message)
+      : std::runtime_error(text), code_(code), message_(std::move(message)) {}
   ExitCode code() const { return code_; }
+  const std::string& message() const { return message_; }
 
  private:
   ExitCode code_;
+  std::string message_;
 };
 
-// A bad command line.
+// A bad command line. Thrown only in builder/cli (scripts/check-error-layers).
 class UsageError : public Error {
  public:
-  explicit UsageError(const std::string& msg) : Error(ExitCode::kUsage, "error: " + msg) {}
+  explicit UsageError(const std::string& msg) : Error(ExitCode::kUsage, "error: " + msg, msg) {}
+};
+
+// A parameter value a library refuses where the library does not know where
+// the value came from (a verity salt too long, an unknown TDX profile, a bad
+// partition name...). Whoever passed the value names its place: the pipeline
+// turns it into an InputError at the recipe line, builder/cli reports it as a
+// usage error (exit 1, "error: MESSAGE"), the code it carries.
+class ValueError : public Error {
+ public:
+  explicit ValueError(const std::string& msg) : Error(ExitCode::kUsage, "error: " + msg, msg) {}
 };
 
 // Bad input. Rendered as "SOURCE:PLACE: error: MESSAGE" followed by an optional
@@ -40,12 +55,10 @@ class InputError : public Error {
   InputError(std::string source, std::string place, std::string message, std::string detail = {});
   const std::string& source() const { return source_; }
   const std::string& place() const { return place_; }
-  const std::string& message() const { return message_; }
 
  private:
   std::string source_;
   std::string place_;
-  std::string message_;
 };
 
 // An error at a byte offset of a binary input: "file:0x1ffc0: error: ...".
@@ -59,7 +72,7 @@ InputError file_error(const std::string& source, const std::string& message);
 class InternalError : public Error {
  public:
   explicit InternalError(const std::string& msg)
-      : Error(ExitCode::kInternal, "internal error: " + msg) {}
+      : Error(ExitCode::kInternal, "internal error: " + msg, msg) {}
 };
 
 // Formats an offset the way every error names it: 0x1ffc0.

@@ -13,8 +13,7 @@
 
 namespace mkguest {
 
-namespace {
-[[noreturn]] void io_fail(const std::filesystem::path& p, const char* what) {
+void io_fail(const std::filesystem::path& p, const char* what) {
   int e = errno;
   if (e == ENOENT || e == EISDIR || e == EACCES || e == ENOTDIR) {
     throw file_error(p.string(), std::string(what) + ": " + std::strerror(e));
@@ -22,13 +21,9 @@ namespace {
   throw InternalError(p.string() + ": " + what + ": " + std::strerror(e));
 }
 
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-}  // namespace
+Fd::~Fd() {
+  if (fd >= 0) ::close(fd);
+}
 
 MappedFile::MappedFile(const std::filesystem::path& path) : path_(path) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};

@@ -13,6 +13,16 @@
 
 namespace mkguest {
 
+// An owned file descriptor, closed on destruction (the file edges' handle).
+struct Fd {
+  int fd = -1;
+  ~Fd();
+};
+
+// A failed system call on `p` (errno): InputError naming the file when it is
+// missing or not accessible, else InternalError.
+[[noreturn]] void io_fail(const std::filesystem::path& p, const char* what);
+
 // A read-only, private mapping of a regular file (empty files map to an empty
 // span). Errors name the path.
 class MappedFile {

@@ -1,7 +1,8 @@
-// Owning handles for the OpenSSL objects the SE writer uses, and the one way
-// an OpenSSL failure becomes an error (InternalError with OpenSSL's queue).
+// Owning handles for OpenSSL objects, the EVP_MD of a HashAlg, and the one
+// way an OpenSSL failure becomes an error (InternalError with OpenSSL's queue).
 #pragma once
 
+#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "base/digest.h"
 #include "base/error.h"
 
 namespace mkguest::ossl {
@@ -27,6 +29,11 @@ using Crl = std::unique_ptr<X509_CRL, Deleter<X509_CRL, X509_CRL_free>>;
 using Store = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
 using StoreCtx = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
 using Bignum = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
+using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+
+// The OpenSSL digest of a HashAlg (the table is in base/digest.cpp).
+const EVP_MD* evp_md(HashAlg alg);
 
 // The OpenSSL error queue as one line (and cleared).
 inline std::string queue_text() {

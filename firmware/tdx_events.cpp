@@ -69,7 +69,7 @@ Bytes td_hob(const TdvfMetadata& md, std::uint64_t ram) {
   for (const auto& a : accepted) {
     if (a.start < cur) throw file_error("TDVF", "overlapping TD_HOB/TEMP_MEM sections");
     if (a.start + a.length > low)
-      throw UsageError("RAM size " + std::to_string(ram) +
+      throw ValueError("RAM size " + std::to_string(ram) +
                        " does not cover the TDVF memory sections");
     if (a.start > cur) out.push_back({cur, a.start - cur, 7});
     out.push_back(a);
@@ -122,7 +122,7 @@ Bytes qemu_patch_kernel(std::span<const std::uint8_t> kernel, std::uint64_t ram,
   k[0x211] |= 0x80;
   store_le16(k.data() + 0x224, static_cast<std::uint16_t>(cmdline_addr - real_addr - 0x200));
   if (initrd_size) {
-    if (initrd_size >= initrd_max) throw UsageError("initrd is too large for the RAM size");
+    if (initrd_size >= initrd_max) throw ValueError("initrd is too large for the RAM size");
     const std::uint64_t addr = (initrd_max - initrd_size) & ~0xFFFull;
     store_le32(k.data() + 0x218, static_cast<std::uint32_t>(addr));
     store_le32(k.data() + 0x21C, static_cast<std::uint32_t>(initrd_size));

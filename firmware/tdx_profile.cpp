@@ -151,7 +151,7 @@ Profile builtin_profile(const std::string& name) {
   }
   std::string known;
   for (const auto& n : builtin_profile_names()) known += (known.empty() ? "" : ", ") + n;
-  throw UsageError("unknown TDX profile '" + name + "' (known: " + known + ")");
+  throw ValueError("unknown TDX profile '" + name + "' (known: " + known + ")");
 }
 
 const std::string& default_profile_name() {

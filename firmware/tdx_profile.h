@@ -40,7 +40,7 @@ struct Profile {
 Profile parse_profile(const std::string& yaml_text, const std::string& source);
 // The shipped profiles, by name.
 std::vector<std::string> builtin_profile_names();
-Profile builtin_profile(const std::string& name);  // InputError-free UsageError if unknown
+Profile builtin_profile(const std::string& name);  // ValueError if unknown
 const std::string& default_profile_name();
 
 }  // namespace mkguest::tdx

@@ -110,21 +110,7 @@ std::span<const std::uint8_t> separator() {
 }
 
 Bytes policy_pcr11(HashAlg bank, std::span<const std::uint8_t> pcr11_value) {
-  std::uint16_t alg = 0;
-  switch (bank) {
-    case HashAlg::kSha1:
-      alg = 0x0004;
-      break;
-    case HashAlg::kSha256:
-      alg = 0x000B;
-      break;
-    case HashAlg::kSha384:
-      alg = 0x000C;
-      break;
-    case HashAlg::kSha512:
-      alg = 0x000D;
-      break;
-  }
+  const std::uint16_t alg = hash_info(bank).tpm_id;
   Bytes m(32, 0);
   m.insert(m.end(), {0x00, 0x00, 0x01, 0x7f});  // TPM_CC_PolicyPCR
   m.insert(m.end(), {0x00, 0x00, 0x00, 0x01});  // one selection

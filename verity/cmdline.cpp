@@ -24,7 +24,7 @@ std::string systemd_option(const std::string& dm_word) {
       return s;
     }
   }
-  throw UsageError("verity option '" + dm_word + "' has no systemd-veritysetup equivalent");
+  throw ValueError("verity option '" + dm_word + "' has no systemd-veritysetup equivalent");
 }
 
 [[noreturn]] void parse_fail(std::size_t col, const std::string& msg) {
@@ -59,12 +59,12 @@ DmVerityTable dm_verity_table(const VerityGeometry& g, std::span<const std::uint
   t.options = devices.options;
   for (const auto& d : {t.data_device, t.hash_device}) {
     if (d.empty() || d.find_first_of(" \t\",;") != std::string::npos) {
-      throw UsageError("verity device name '" + d + "' is empty or has a space, quote, ',' or ';'");
+      throw ValueError("verity device name '" + d + "' is empty or has a space, quote, ',' or ';'");
     }
   }
   for (const auto& o : t.options) {
     if (o.empty() || o.find_first_of(" \t\",;") != std::string::npos) {
-      throw UsageError("verity option '" + o + "' is empty or has a space, quote, ',' or ';'");
+      throw ValueError("verity option '" + o + "' is empty or has a space, quote, ',' or ';'");
     }
   }
   return t;

@@ -20,7 +20,7 @@ unsigned floor_log2(std::uint64_t v) {
 
 void check_block_size(const char* what, std::uint32_t v) {
   if (!is_pow2(v) || v < kMinBlockSize || v > kMaxBlockSize) {
-    throw UsageError(std::string("invalid ") + what + " " + std::to_string(v) +
+    throw ValueError(std::string("invalid ") + what + " " + std::to_string(v) +
                      ": a power of two from 512 to 524288 bytes is required");
   }
 }
@@ -33,27 +33,27 @@ VerityGeometry plan_verity(const VerityParams& p) {
   check_block_size("data block size", p.data_block_size);
   check_block_size("hash block size", p.hash_block_size);
   if (p.hash_type > 1) {
-    throw UsageError("invalid verity format " + std::to_string(p.hash_type) + ": 0 or 1");
+    throw ValueError("invalid verity format " + std::to_string(p.hash_type) + ": 0 or 1");
   }
   if (p.salt.size() > kMaxSaltSize) {
-    throw UsageError("verity salt of " + std::to_string(p.salt.size()) +
+    throw ValueError("verity salt of " + std::to_string(p.salt.size()) +
                      " bytes: at most 256 are allowed");
   }
-  if (p.data_blocks == 0) throw UsageError("verity needs at least one data block");
+  if (p.data_blocks == 0) throw ValueError("verity needs at least one data block");
   if (p.hash_offset % 512) {
-    throw UsageError("verity hash offset " + std::to_string(p.hash_offset) +
+    throw ValueError("verity hash offset " + std::to_string(p.hash_offset) +
                      " is not a multiple of 512");
   }
   const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
   if (p.data_blocks > max / p.data_block_size) {
-    throw UsageError("verity data size overflows 64 bits");
+    throw ValueError("verity data size overflows 64 bits");
   }
 
   VerityGeometry g;
   g.params = p;
   g.digest_size = hash_size(p.hash);
   if (g.digest_size > p.hash_block_size) {
-    throw UsageError("hash block size is smaller than the digest");
+    throw ValueError("hash block size is smaller than the digest");
   }
   g.per_block_bits = floor_log2(p.hash_block_size / g.digest_size);
   g.per_block = 1u << g.per_block_bits;
@@ -78,11 +78,11 @@ VerityGeometry plan_verity(const VerityParams& p) {
         shift >= 64 ? 1 : ((p.data_blocks - 1) >> shift) + 1;  // ceil(N / P^(i+1))
     g.levels[i].first_block = pos;
     g.levels[i].blocks = blocks;
-    if (pos + blocks < pos) throw UsageError("verity hash area overflows 64 bits");
+    if (pos + blocks < pos) throw ValueError("verity hash area overflows 64 bits");
     pos += blocks;
     g.tree_blocks += blocks;
   }
-  if (pos > max / B) throw UsageError("verity hash area overflows 64 bits");
+  if (pos > max / B) throw ValueError("verity hash area overflows 64 bits");
   g.hash_end = pos * B;
   g.output_size = g.hash_end;
   if (levels == 0 && p.superblock) {

@@ -70,7 +70,7 @@ struct VerityGeometry {
   }
 };
 
-// Validates the parameters (throws UsageError naming the bad one) and plans the tree.
+// Validates the parameters (throws ValueError naming the bad one) and plans the tree.
 VerityGeometry plan_verity(const VerityParams& params);
 
 // The hash algorithms veritysetup accepts that mkguest supports.

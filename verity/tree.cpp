@@ -174,7 +174,7 @@ VerityTree build_tree(const VerityGeometry& g, const DataSource& data, const Tre
   std::uint64_t valid_end = need;
   if (data.size() < need) {
     if (!options.pad_tail || data.size() <= need - p.data_block_size) {
-      throw UsageError("the data holds " + std::to_string(data.size()) + " bytes, " +
+      throw ValueError("the data holds " + std::to_string(data.size()) + " bytes, " +
                        std::to_string(p.data_blocks) + " blocks of " +
                        std::to_string(p.data_block_size) + " need " + std::to_string(need));
     }

@@ -11,26 +11,12 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "verity/superblock.h"
 
 namespace mkguest::verity {
 
 namespace {
-
-[[noreturn]] void io_fail(const std::filesystem::path& p, const char* what) {
-  int e = errno;
-  if (e == ENOENT || e == EISDIR || e == EACCES || e == ENOTDIR) {
-    throw file_error(p.string(), std::string(what) + ": " + std::strerror(e));
-  }
-  throw InternalError(p.string() + ": " + what + ": " + std::strerror(e));
-}
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 void pwrite_all(int fd, const std::filesystem::path& p, std::span<const std::uint8_t> data,
                 std::uint64_t off) {
@@ -191,7 +177,7 @@ VerityTree format_files(const std::filesystem::path& data, const std::filesystem
                         const VerityGeometry& g, const TreeOptions& options) {
   const bool combined = same_file(data, hash);
   if (combined && g.data_bytes() > g.area_offset) {
-    throw UsageError("the data area (" + std::to_string(g.data_bytes()) +
+    throw ValueError("the data area (" + std::to_string(g.data_bytes()) +
                      " bytes) overlaps the hash area at " + std::to_string(g.area_offset));
   }
   VerityTree tree;
@@ -235,7 +221,7 @@ VerifyResult verify_files(const std::filesystem::path& data, const std::filesyst
   VerityParams params = given.superblock ? read_superblock(hash, given.hash_offset) : given;
   VerityGeometry g = plan_verity(params);
   if (root_hash.size() != g.digest_size) {
-    throw UsageError("the root hash has " + std::to_string(root_hash.size()) + " bytes, " +
+    throw ValueError("the root hash has " + std::to_string(root_hash.size()) + " bytes, " +
                      std::string(hash_name(params.hash)) + " needs " +
                      std::to_string(g.digest_size));
   }

@@ -7,6 +7,7 @@
 #include "builder/attest/se_hdr.h"
 #include "builder/attest/spdx_sbom.h"
 #include "builder/attest/trustee.h"
+#include "builder/formats/se/reader.h"
 
 namespace mkguest::attest {
 
@@ -27,9 +28,8 @@ bool write_se_trustee_files(const json& manifest, const fs::path& outdir, const 
       SeHeader h;
       try {
         h = find_se_header(f.bytes(), file);
-      } catch (const InputError& e) {
-        if (std::string(e.what()).find("no IBM SE header") != std::string::npos) continue;
-        throw;
+      } catch (const se::NoSeHeaderError&) {
+        continue;
       }
       if (!want.empty() && h.tag != want)
         throw file_error(file, "its SE header tag " + h.tag + " is not the manifest's se.tag");

@@ -82,7 +82,7 @@ std::vector<OciFile> oci_files_of_outdir(const fs::path& outdir, const json& man
 }
 
 json write_oci_layout(const fs::path& dir, const std::vector<OciFile>& files, const OciOptions& o) {
-  if (files.empty()) throw UsageError("no files to put into the OCI layout");
+  if (files.empty()) throw ValueError("no files to put into the OCI layout");
   fs::create_directories(dir / "blobs" / "sha256");
   write_file(dir / "oci-layout", std::string("{\"imageLayoutVersion\":\"1.0.0\"}"));
 

@@ -215,12 +215,12 @@ json trustee_reference_values(const json& manifest, const TrusteeOptions& option
   if (o.image.empty()) o.image = find_string(manifest, {"recipe", "name"});
   if (o.version.empty()) o.version = find_string(manifest, {"recipe", "version"});
   if (!valid_id_part(o.ns, true))
-    throw UsageError("namespace '" + o.ns + "' must be [A-Za-z0-9._+-] parts separated by '/'");
+    throw ValueError("namespace '" + o.ns + "' must be [A-Za-z0-9._+-] parts separated by '/'");
   if (!valid_id_part(o.image, false))
-    throw UsageError("image name '" + o.image +
+    throw ValueError("image name '" + o.image +
                      "' must be non-empty [A-Za-z0-9._+-] (set recipe.name or --image)");
   if (!valid_id_part(o.version, false))
-    throw UsageError("image version '" + o.version +
+    throw ValueError("image version '" + o.version +
                      "' must be non-empty [A-Za-z0-9._+-] (set recipe.version or --image-version)");
   Builder b(o, source);
   const json* m = find(manifest, {"measurements"});

@@ -1,9 +1,8 @@
 // CLI-side helpers of the attestation commands; see attest_io.h.
 #include "builder/cli/attest_io.h"
 
-#include <sys/stat.h>
-
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "base/error.h"
@@ -36,16 +35,13 @@ void write_output(const std::string& path, const std::string& text) {
   write_file(p, text);
 }
 
-Bytes read_secret_file(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw file_error(path.string(), "cannot read the key file");
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    std::cerr << "mkguest: warning: key file " << path.string() << " is accessible by group or "
-              << "others (mode " << mode << "); restrict it with chmod 600\n";
-  }
-  return read_file(path);
+void warn(const std::string& message) { std::cerr << "mkguest: warning: " << message << "\n"; }
+
+SecretBytes secret_from_env(const std::string& name) {
+  if (name.empty()) return {};
+  const char* v = std::getenv(name.c_str());
+  if (!v) throw UsageError("environment variable " + name + " is not set");
+  return SecretBytes(std::string_view(v));
 }
 
 }  // namespace mkguest::cli

@@ -1,11 +1,12 @@
 // CLI-side helpers of the attestation commands: reading a manifest or key
-// file, writing an output or stdout, key-file permission warnings.
+// file, writing an output or stdout, warnings, secrets from the environment.
 #pragma once
 
 #include <filesystem>
 #include <string>
 
 #include "base/digest.h"
+#include "base/secret.h"
 #include "builder/manifest/json_util.h"
 
 namespace mkguest::cli {
@@ -22,8 +23,11 @@ LoadedManifest load_manifest(const std::filesystem::path& manifest_or_dir);
 // Writes to `path`, or to stdout when `path` is empty or "-".
 void write_output(const std::string& path, const std::string& text);
 
-// Reads a secret file (key): warns on stderr when group/other may read it.
-// The caller wipes the returned bytes with OPENSSL_cleanse.
-Bytes read_secret_file(const std::filesystem::path& path);
+// Prints "mkguest: warning: MESSAGE" on stderr (e.g. a key file others can read).
+void warn(const std::string& message);
+
+// The value of the environment variable `name` (a passphrase or a PIN), or
+// nothing when `name` is empty. Throws UsageError when it is not set.
+SecretBytes secret_from_env(const std::string& name);
 
 }  // namespace mkguest::cli

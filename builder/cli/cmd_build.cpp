@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "base/error.h"
+#include "base/secret.h"
 #include "base/version.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/outdir.h"
@@ -64,8 +67,19 @@ void run(const BuildArgs& a) {
   recipe::Recipe r = recipe::load_recipe(a.recipe, opt);
   progress.end();
 
+  BuildEnv env;
+  const auto& sb = r.outputs.uki.secureboot;
+  if (r.outputs.uki.present && sb.present && !sb.pin_env.empty()) {
+    const char* v = std::getenv(sb.pin_env.c_str());
+    if (!v)
+      throw InputError(r.outputs.uki.mark.file, r.outputs.uki.mark.place(),
+                       "secureboot.pin_env: environment variable " + sb.pin_env + " is not set");
+    env.secureboot_secret = SecretBytes(std::string_view(v));
+  }
+  env.now = static_cast<std::int64_t>(std::time(nullptr));
+
   StagedDir staged(a.outdir);
-  BuildResult result = run_build(r, staged.path(), kVersion, progress);
+  BuildResult result = run_build(r, staged.path(), kVersion, progress, env);
   progress.begin("commit");
   staged.commit();
   progress.end();

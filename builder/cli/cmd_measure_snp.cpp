@@ -158,14 +158,6 @@ void run(const SnpArgs& a) {
   print(snp_launch_digest(ovmf.bytes(), fw, in, a.ovmf), name);
 }
 
-std::string base64(const Bytes& b) {
-  std::string out(4 * ((b.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), b.data(),
-                          static_cast<int>(b.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 struct IdBlockArgs {
   std::string measurement, idkey, authorkey;
   std::string policy = "0x30000", family_id, image_id;
@@ -197,9 +189,10 @@ void run_id_block(const IdBlockArgs& a) {
   in.image_id = id_field(a.image_id, "--image-id");
   SnpIdBlock out = snp_make_id_block(in, read_text_file(a.idkey), a.idkey,
                                      read_text_file(a.authorkey), a.authorkey);
-  std::cout << "id-block=" << base64(out.id_block) << ",id-auth=" << base64(out.id_auth) << "\n"
-            << "id_key_hash: " << base64(out.id_key_digest) << "\n"
-            << "author_key: " << base64(out.author_key_digest) << "\n";
+  std::cout << "id-block=" << base64_encode(out.id_block)
+            << ",id-auth=" << base64_encode(out.id_auth) << "\n"
+            << "id_key_hash: " << base64_encode(out.id_key_digest) << "\n"
+            << "author_key: " << base64_encode(out.author_key_digest) << "\n";
 }
 
 }  // namespace

@@ -1,15 +1,16 @@
 // `mkguest se build`: an IBM Secure Execution image from a kernel, parmfile
 // and initrd with genprotimg 2.35's option names (builder/formats/se/image.h,
 // docs/se.md), plus hdr.bin and the expected values as JSON.
-#include <openssl/crypto.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/secret.h"
+#include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
 #include "builder/formats/se/hkd.h"
 #include "builder/formats/se/image.h"
@@ -41,12 +42,15 @@ std::uint64_t parse_hex(const std::string& s, const std::string& opt) {
 }
 
 Bytes read_key(const std::string& path, std::size_t size, const char* what) {
-  if (path.empty()) return {};
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-    std::cerr << "mkguest: warning: key file " << path
-              << " is accessible by group or others; restrict it with chmod 600\n";
   const Bytes b = read_file(path);
+  if (b.size() != size)
+    throw file_error(path, std::string(what) + " must be exactly " + std::to_string(size) +
+                               " bytes, not " + std::to_string(b.size()));
+  return b;
+}
+
+SecretBytes read_secret_key(const std::string& path, std::size_t size, const char* what) {
+  SecretBytes b = read_secret_file(path, path, warn);
   if (b.size() != size)
     throw file_error(path, std::string(what) + " must be exactly " + std::to_string(size) +
                                " bytes, not " + std::to_string(b.size()));
@@ -96,6 +100,7 @@ void run(const SeArgs& a) {
 
   se::HkdOptions ho;
   ho.host_key_docs = a.host_keys;
+  ho.at = std::time(nullptr);
   ho.certs = a.certs;
   ho.crls = a.crls;
   ho.root_ca = a.root_ca;
@@ -132,9 +137,10 @@ void run(const SeArgs& a) {
   };
 
   se::Secrets s;
-  if (!a.comp_key.empty()) s.image_key = read_key(a.comp_key, 64, "the image (XTS) key");
-  if (!a.comm_key.empty()) s.cck = read_key(a.comm_key, 32, "the customer communication key");
-  if (!a.header_key.empty()) s.header_key = read_key(a.header_key, 32, "the header key");
+  if (!a.comp_key.empty()) s.image_key = read_secret_key(a.comp_key, 64, "the image (XTS) key");
+  if (!a.comm_key.empty())
+    s.cck = read_secret_key(a.comm_key, 32, "the customer communication key");
+  if (!a.header_key.empty()) s.header_key = read_secret_key(a.header_key, 32, "the header key");
   if (!a.test_iv.empty()) s.iv = read_key(a.test_iv, 12, "the header IV");
   ossl::Pkey eph;
   if (!a.test_ephemeral.empty()) {
@@ -168,8 +174,6 @@ void run(const SeArgs& a) {
     img = se::write_image(in, s, f, *rnd, sink);
     sink.finish();
   });
-  for (auto* k : {&s.image_key, &s.cck, &s.header_key})
-    if (*k) OPENSSL_cleanse((*k)->data(), (*k)->size());
   if (!a.hdr_out.empty())
     commit(a.hdr_out, [&](const fs::path& tmp) { write_file(tmp, img.header); });
   if (a.json) {

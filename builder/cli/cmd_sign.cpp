@@ -1,10 +1,7 @@
 // `mkguest sign` and `mkguest verify-signature`: DSSE envelopes over a
 // manifest or an in-toto statement (see builder/attest/dsse.h, docs/attestation.md).
-// Key material is read into memory once and wiped with OPENSSL_cleanse; it is
-// never printed.
-#include <openssl/crypto.h>
-
-#include <cstdlib>
+// Key material is read into memory once as SecretBytes (wiped); it is never
+// printed.
 #include <iostream>
 
 #include "base/error.h"
@@ -21,18 +18,6 @@ using attest::json;
 
 namespace {
 
-// Wipes a buffer holding secret bytes when it goes out of scope.
-struct Wipe {
-  Wipe(void* p_, std::size_t n_) : p(p_), n(n_) {}
-  void* p;
-  std::size_t n;
-  Wipe(const Wipe&) = delete;
-  Wipe& operator=(const Wipe&) = delete;
-  ~Wipe() {
-    if (p && n) OPENSSL_cleanse(p, n);
-  }
-};
-
 std::string default_payload_type(const Bytes& payload) {
   json j = json::parse(payload.begin(), payload.end(), nullptr, false);
   if (j.is_object() && attest::find_string(j, {"_type"}) == attest::kStatementType)
@@ -48,21 +33,8 @@ struct SignArgs {
 void run_sign(const SignArgs& a) {
   Bytes payload = read_file(a.file);
   std::string type = a.payload_type.empty() ? default_payload_type(payload) : a.payload_type;
-  std::string passphrase;
-  if (!a.passphrase_env.empty()) {
-    const char* v = std::getenv(a.passphrase_env.c_str());
-    if (!v) throw UsageError("environment variable " + a.passphrase_env + " is not set");
-    passphrase = v;
-  }
-  Wipe wipe_pass{passphrase.data(), passphrase.size()};
-  auto load = [&] {
-    if (a.key.rfind("pkcs11:", 0) == 0)
-      return keys::Signer::from_pkcs11(a.key, a.pkcs11_module, passphrase);
-    Bytes pem = read_secret_file(a.key);
-    Wipe wipe_pem{pem.data(), pem.size()};
-    return keys::Signer::from_pem(pem, a.key, passphrase);
-  };
-  keys::Signer signer = load();
+  keys::SignerRequest req{a.key, {}, a.pkcs11_module, secret_from_env(a.passphrase_env)};
+  const keys::Signer signer = keys::load_signer(req, warn);
   if (!a.cert.empty()) signer.check_certificate(read_file(a.cert), a.cert);
   json env = attest::dsse_sign(signer, type, payload);
   std::string out = a.output.empty() ? a.file + ".dsse.json" : a.output;
@@ -81,8 +53,7 @@ void run_verify_signature(const VerifyArgs& a) {
   if (a.keys.empty() && a.cert.empty()) throw UsageError("give --key or --cert");
   std::vector<keys::Verifier> verifiers;
   for (const auto& k : a.keys) {
-    Bytes pem = read_file(k);
-    Wipe w{pem.data(), pem.size()};  // may be a private key
+    const SecretBytes pem(read_file(k));  // may be a private key
     verifiers.push_back(keys::Verifier::from_pem(pem, k));
   }
   if (!a.cert.empty()) {

@@ -3,8 +3,6 @@
 // written beside OUT and renamed into place when complete.
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -45,34 +43,12 @@ struct SignOnlyArgs {
   SignArgs sign;
 };
 
-// Wipes secret bytes when it goes out of scope.
-struct Wipe {
-  void* p;
-  std::size_t n;
-  ~Wipe() {
-    if (p && n) OPENSSL_cleanse(p, n);
-  }
-};
-
 // The signed image, with the key loaded from a PEM file or a pkcs11: URI.
 Bytes sign_image(std::span<const std::uint8_t> image, const std::string& name, const SignArgs& a) {
   if (a.key.empty() || a.cert.empty())
     throw UsageError("signing needs both --secureboot-private-key and --secureboot-certificate");
-  std::string secret;
-  if (!a.passphrase_env.empty()) {
-    const char* v = std::getenv(a.passphrase_env.c_str());
-    if (!v) throw UsageError("environment variable " + a.passphrase_env + " is not set");
-    secret = v;
-  }
-  Wipe wipe_secret{secret.data(), secret.size()};
-  auto load = [&] {
-    if (a.key.rfind("pkcs11:", 0) == 0)
-      return keys::Signer::from_pkcs11(a.key, a.pkcs11_module, secret);
-    Bytes pem = read_secret_file(a.key);
-    Wipe wipe_pem{pem.data(), pem.size()};
-    return keys::Signer::from_pem(pem, a.key, secret);
-  };
-  const keys::Signer signer = load();
+  keys::SignerRequest req{a.key, {}, a.pkcs11_module, secret_from_env(a.passphrase_env)};
+  const keys::Signer signer = keys::load_signer(req, warn);
   PeSignOptions opt;
   // The signing time: --signing-time, else SOURCE_DATE_EPOCH, else none.
   std::string t = a.signing_time;
@@ -200,9 +176,7 @@ void run(const Args& a) {
       std::transform(b.begin(), b.end(), b.begin(), ::tolower);
       req.banks.push_back(b);
     }
-    Bytes pem = read_secret_file(a.pcr_private_key);
-    Wipe wipe_pem{pem.data(), pem.size()};
-    const keys::Signer signer = keys::Signer::from_pem(pem, a.pcr_private_key);
+    const keys::Signer signer = keys::load_signer({a.pcr_private_key, {}, {}, {}}, warn);
     if (!a.pcr_public_key.empty())
       check_pcr_public_key(signer, read_file(a.pcr_public_key), a.pcr_public_key);
     const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);

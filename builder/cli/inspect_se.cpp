@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include "base/byte_reader.h"
+#include "base/encoding.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
@@ -51,14 +52,14 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
   nlohmann::json j;
   j["format"] = bare ? "SE header" : "SE image";
   j["magic_hex"] = "49424d5365634578";
-  j["version"] = se::hex64(h.version);
+  j["version"] = hex_u64(h.version);
   j["sehs"] = h.phs;
-  j["offset"] = se::hex64(h.offset);
+  j["offset"] = hex_u64(h.offset);
   j["iv_hex"] = to_hex(h.iv);
   j["nks"] = h.nks;
   j["sea"] = h.sea;
   j["nep"] = h.nep;
-  j["pcf_hex"] = se::hex64(h.pcf);
+  j["pcf_hex"] = hex_u64(h.pcf);
   j["cust_pub_key"] = to_hex(h.customer_public);
   j["pld_hex"] = to_hex(h.pld);
   j["ald_hex"] = to_hex(h.ald);
@@ -71,10 +72,10 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
                      {"kst_hex", to_hex(s.tag)}});
   if (img) {
     j["layout"] = img->pvimg ? "pvimg" : "genprotimg";
-    j["ipib_offset"] = se::hex64(img->ipib_offset);
+    j["ipib_offset"] = hex_u64(img->ipib_offset);
     auto& comps = j["components"] = nlohmann::json::array();
     for (const auto& c : img->components)
-      comps.push_back({{"addr", se::hex64(c.addr)},
+      comps.push_back({{"addr", hex_u64(c.addr)},
                        {"pages", c.size / se::kPage},
                        {"tweak_prefix", hex16(c.tweak_prefix)}});
     const nlohmann::json checks = {{"pld", img->pld == h.pld},
@@ -97,8 +98,8 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
     const se::Secret s = se::open_header(h, hk, file);
     OPENSSL_cleanse(hk.data(), hk.size());
     j["tag_verifies"] = true;
-    j["psw"] = {{"mask", se::hex64(s.psw_mask)}, {"addr", se::hex64(s.psw_addr)}};
-    j["scf_hex"] = se::hex64(s.scf);
+    j["psw"] = {{"mask", hex_u64(s.psw_mask)}, {"addr", hex_u64(s.psw_addr)}};
+    j["scf_hex"] = hex_u64(s.scf);
     j["noi"] = s.noi;
     if (img) {
       auto& comps = j["components"];
@@ -110,12 +111,12 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
           if (const auto a = se::find_stage3b_args(*img, plain)) {
             nlohmann::json blobs = nlohmann::json::array();
             for (int k = 0; k < 3; ++k)
-              blobs.push_back({{"addr", se::hex64(a->addr[k])}, {"size", a->size[k]}});
+              blobs.push_back({{"addr", hex_u64(a->addr[k])}, {"size", a->size[k]}});
             j["stage3b_args"] = {
                 {"kernel", blobs[0]},
                 {"cmdline", blobs[1]},
                 {"initrd", blobs[2]},
-                {"psw", {{"mask", se::hex64(a->psw_mask)}, {"addr", se::hex64(a->psw_addr)}}}};
+                {"psw", {{"mask", hex_u64(a->psw_mask)}, {"addr", hex_u64(a->psw_addr)}}}};
           }
         }
       }
@@ -126,7 +127,7 @@ void inspect_se(const std::string& file, const std::string& hdr_key_file,
   } else {
     std::cout << file << ": " << j["format"].get<std::string>() << " at "
               << j["offset"].get<std::string>() << ", version 0x100, " << h.phs << " bytes, "
-              << h.nks << " key slot(s), " << h.nep << " encrypted pages, pcf " << se::hex64(h.pcf)
+              << h.nks << " key slot(s), " << h.nep << " encrypted pages, pcf " << hex_u64(h.pcf)
               << "\n";
     std::cout << "  PLD " << to_hex(h.pld) << "\n  ALD " << to_hex(h.ald) << "\n  TLD "
               << to_hex(h.tld) << "\n  tag " << to_hex(h.tag) << "\n";

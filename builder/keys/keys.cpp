@@ -18,23 +18,15 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/ossl.h"
 
 namespace mkguest::keys {
 
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-struct X509Free {
-  void operator()(X509* p) const { X509_free(p); }
-};
-using Cert = std::unique_ptr<X509, X509Free>;
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-using Bio = std::unique_ptr<BIO, BioFree>;
+using ossl::Bio;
+using ossl::Cert;
+using ossl::Pkey;
 
 std::string openssl_reason() {
   unsigned long e = ERR_get_error();
@@ -52,7 +44,7 @@ Bio mem_bio(std::span<const std::uint8_t> data) {
 }
 
 int passphrase_cb(char* buf, int size, int, void* u) {
-  const auto* pass = static_cast<const std::string*>(u);
+  const auto* pass = static_cast<const SecretBytes*>(u);
   if (!pass || pass->empty() || static_cast<int>(pass->size()) > size) return -1;
   std::memcpy(buf, pass->data(), pass->size());
   return static_cast<int>(pass->size());
@@ -132,10 +124,10 @@ Signer::Signer(Signer&&) noexcept = default;
 Signer& Signer::operator=(Signer&&) noexcept = default;
 
 Signer Signer::from_pem(std::span<const std::uint8_t> pem, const std::string& source,
-                        const std::string& passphrase) {
+                        const SecretBytes& passphrase) {
   Bio b = mem_bio(pem);
   Pkey k(PEM_read_bio_PrivateKey(b.get(), nullptr, passphrase_cb,
-                                 const_cast<std::string*>(&passphrase)));
+                                 const_cast<SecretBytes*>(&passphrase)));
   if (!k) {
     ERR_clear_error();  // the reason may quote nothing secret, but say only what failed
     throw file_error(source, passphrase.empty()
@@ -149,9 +141,9 @@ Signer Signer::from_pem(std::span<const std::uint8_t> pem, const std::string& so
 }
 
 Signer Signer::from_pkcs11(const std::string& uri, const std::string& module,
-                           const std::string& pin) {
+                           const SecretBytes& pin) {
   const std::string source = "PKCS#11 key";
-  if (uri.rfind("pkcs11:", 0) != 0) throw UsageError("a PKCS#11 key is a pkcs11: URI");
+  if (!is_pkcs11_uri(uri)) throw InputError(source, "", "a PKCS#11 key is a pkcs11: URI");
   ENGINE_load_builtin_engines();
   ENGINE* e = ENGINE_by_id("pkcs11");
   if (!e) {
@@ -274,6 +266,15 @@ std::string verify_certificate_chain(std::span<const std::uint8_t> cert_pem,
   X509_STORE_free(store);
   sk_X509_pop_free(chain, X509_free);
   return problem;
+}
+
+bool is_pkcs11_uri(std::string_view key) { return key.rfind("pkcs11:", 0) == 0; }
+
+Signer load_signer(const SignerRequest& r, const std::function<void(const std::string&)>& warn) {
+  if (is_pkcs11_uri(r.key)) return Signer::from_pkcs11(r.key, r.pkcs11_module, r.secret);
+  const std::string& display = r.key_display.empty() ? r.key : r.key_display;
+  const SecretBytes pem = read_secret_file(r.key, display, warn);
+  return Signer::from_pem(pem, display, r.secret);
 }
 
 }  // namespace mkguest::keys

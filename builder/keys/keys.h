@@ -6,6 +6,7 @@
 // public key's DER SubjectPublicKeyInfo.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -13,22 +14,23 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/secret.h"
 
 struct evp_pkey_st;
 
 namespace mkguest::keys {
 
-// A private key. The PEM text given to from_pem is not kept; the caller wipes it.
+// A private key. The PEM text given to from_pem is not kept.
 class Signer {
  public:
   // `pem`: a PEM private key (PKCS#8, traditional RSA/EC, encrypted with `passphrase`).
   static Signer from_pem(std::span<const std::uint8_t> pem, const std::string& source,
-                         const std::string& passphrase = {});
+                         const SecretBytes& passphrase = {});
   // A key on a PKCS#11 token (RFC 7512 URI "pkcs11:token=...;object=..."),
   // through OpenSSL's pkcs11 engine (Debian: libengine-pkcs11-openssl).
   // `module`: the token's PKCS#11 library (empty: the engine's default, p11-kit).
   static Signer from_pkcs11(const std::string& uri, const std::string& module,
-                            const std::string& pin);
+                            const SecretBytes& pin);
   ~Signer();
   Signer(Signer&&) noexcept;
   Signer& operator=(Signer&&) noexcept;
@@ -46,6 +48,22 @@ class Signer {
   std::unique_ptr<Key> key_;
   std::string keyid_;
 };
+
+// Whether a signing key names a PKCS#11 token object ("pkcs11:...") rather than a file.
+bool is_pkcs11_uri(std::string_view key);
+
+// What a command or a recipe names as its signing key. The secret (passphrase
+// or PIN) is already resolved by the caller (only the CLI reads the environment).
+struct SignerRequest {
+  std::string key;            // a PEM private key file, or a pkcs11: URI
+  std::string key_display;    // how errors and warnings name the PEM file (empty: key)
+  std::string pkcs11_module;  // for a pkcs11: key (empty: the engine's default)
+  SecretBytes secret;         // the PEM passphrase or the token PIN (empty: none)
+};
+
+// The one signer loader: a pkcs11: URI through the engine, else the PEM file,
+// read as a secret (`warn` hears when group or others may access it).
+Signer load_signer(const SignerRequest& r, const std::function<void(const std::string&)>& warn);
 
 // A public key, from a PEM public key, X.509 certificate or private key.
 class Verifier {

@@ -10,17 +10,6 @@
 namespace mkguest::attest {
 
 namespace {
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 void collect(const json& v, std::vector<std::string>* out) {
   if (v.is_string()) {
     std::string s = v.get<std::string>();
@@ -32,65 +21,6 @@ void collect(const json& v, std::vector<std::string>* out) {
   }
 }
 }  // namespace
-
-std::string base64_encode(std::span<const std::uint8_t> data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  std::size_t rest = data.size() - i;
-  if (rest == 1) {
-    std::uint32_t v = data[i] << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (rest == 2) {
-    std::uint32_t v = (data[i] << 16) | (data[i + 1] << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::string base64_encode(std::string_view data) { return base64_encode(as_bytes(data)); }
-
-bool base64_decode(std::string_view text, Bytes* out) {
-  out->clear();
-  if (text.size() % 4) return false;
-  out->reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    bool last = i + 4 == text.size();
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = text[i + k];
-      if (c == '=' && last && k >= 2) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad) return false;  // data after padding
-      v[k] = b64_value(c);
-      if (v[k] < 0) return false;
-    }
-    std::uint32_t w = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    // Non-canonical encodings (bits set in the padding) are rejected.
-    if (pad == 2 && (w & 0xffff)) return false;
-    if (pad == 1 && (w & 0xff)) return false;
-    out->push_back(static_cast<std::uint8_t>(w >> 16));
-    if (pad < 2) out->push_back(static_cast<std::uint8_t>(w >> 8));
-    if (pad < 1) out->push_back(static_cast<std::uint8_t>(w));
-  }
-  return true;
-}
 
 std::string canonical_json(const json& value) { return value.dump(2) + "\n"; }
 
@@ -125,11 +55,6 @@ std::vector<std::string> collect_strings(const json& value) {
   std::vector<std::string> out;
   collect(value, &out);
   return out;
-}
-
-bool is_hex(std::string_view s) {
-  if (s.empty() || s.size() % 2) return false;
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
 }
 
 std::string rfc3339_utc(std::int64_t epoch) {

@@ -1,6 +1,5 @@
 // Shared helpers of the attestation exports (Trustee, provenance, signing,
-// SBOM, OCI, verify): base64 (RFC 4648 §4, standard alphabet, padded),
-// canonical JSON text, defensive reads of a manifest, RFC 3339 time.
+// SBOM, OCI, verify): canonical JSON text, defensive reads of a manifest, RFC 3339 time.
 #pragma once
 
 #include <cstdint>
@@ -12,15 +11,11 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/encoding.h"
 
 namespace mkguest::attest {
 
 using json = nlohmann::json;
-
-std::string base64_encode(std::span<const std::uint8_t> data);
-std::string base64_encode(std::string_view data);
-// Strict: standard alphabet, '=' padding required, no whitespace. False on bad input.
-bool base64_decode(std::string_view text, Bytes* out);
 
 // The project's canonical JSON text: sorted keys, 2-space indent, trailing newline.
 std::string canonical_json(const json& value);
@@ -38,9 +33,6 @@ std::string find_string(const json& value, std::initializer_list<std::string_vie
 // Every string in a value, depth first (objects in key order), lower-cased,
 // without duplicates: "x" -> [x]; [a,[b]] -> [a,b]; {"k1":a,"k2":b} -> [a,b].
 std::vector<std::string> collect_strings(const json& value);
-
-// Whether `s` is non-empty lower/upper-case hex of even length.
-bool is_hex(std::string_view s);
 
 // "2023-11-14T22:13:20Z" for a Unix time (UTC, seconds).
 std::string rfc3339_utc(std::int64_t epoch);

@@ -9,38 +9,18 @@
 #include <algorithm>
 #include <set>
 
+#include "base/encoding.h"
 #include "base/error.h"
+#include "base/ossl.h"
 
 namespace mkguest {
 namespace {
-
-std::string base64(std::span<const std::uint8_t> b) {
-  std::string out((b.size() + 2) / 3 * 4 + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), b.data(),
-                                static_cast<int>(b.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-const EVP_MD* md_of(HashAlg a) {
-  switch (a) {
-    case HashAlg::kSha1:
-      return EVP_sha1();
-    case HashAlg::kSha256:
-      return EVP_sha256();
-    case HashAlg::kSha384:
-      return EVP_sha384();
-    case HashAlg::kSha512:
-      return EVP_sha512();
-  }
-  return nullptr;
-}
 
 Bytes sign_with(EVP_PKEY* k, HashAlg alg, std::span<const std::uint8_t> msg) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   std::size_t len = 0;
   Bytes sig;
-  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, md_of(alg), nullptr, k) == 1 &&
+  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, ossl::evp_md(alg), nullptr, k) == 1 &&
             EVP_DigestSign(ctx, nullptr, &len, msg.data(), msg.size()) == 1;
   if (ok) {
     sig.resize(len);
@@ -57,7 +37,7 @@ Bytes sign_with(EVP_PKEY* k, HashAlg alg, std::span<const std::uint8_t> msg) {
 std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r, bool ukify_style) {
   EVP_PKEY* k = key.evp_key();
   if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
-    throw UsageError("the PCR signing key must be an RSA key (the TPM verifies RSASSA)");
+    throw ValueError("the PCR signing key must be an RSA key (the TPM verifies RSASSA)");
   unsigned char* der = nullptr;
   const int n = i2d_PublicKey(k, &der);
   if (n <= 0) throw InternalError("cannot encode the PCR public key");
@@ -75,7 +55,7 @@ std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
   bool first_bank = true;
   for (const auto& bank : banks) {
     HashAlg alg;
-    if (!parse_hash_alg(bank, &alg)) throw UsageError("unknown PCR bank '" + bank + "'");
+    if (!parse_hash_alg(bank, &alg)) throw ValueError("unknown PCR bank '" + bank + "'");
     out += (first_bank ? "" : sep) + "\"" + bank + "\"" + colon + "[";
     first_bank = false;
     bool first = true;
@@ -85,7 +65,7 @@ std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
       const Bytes sig = sign_with(k, alg, pol);
       out += (first ? "" : sep) + "{\"pcrs\"" + colon + "[11]" + sep + "\"pkfp\"" + colon + "\"" +
              pkfp + "\"" + sep + "\"pol\"" + colon + "\"" + to_hex(pol) + "\"" + sep + "\"sig\"" +
-             colon + "\"" + base64(sig) + "\"}";
+             colon + "\"" + base64_encode(sig) + "\"}";
       first = false;
     }
     out += "]";

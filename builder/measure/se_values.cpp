@@ -1,26 +1,19 @@
 #include "builder/measure/se_values.h"
 
-#include <cstdio>
-
 #include "builder/manifest/json_util.h"
 
 namespace mkguest::se {
-std::string hex64(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 nlohmann::json values_json(const BuiltImage& img) {
   nlohmann::json j;
   j["version"] = 256;
   j["layout"] = img.layout == Layout::kPvimg ? "pvimg" : "genprotimg";
-  j["ipib_offset"] = hex64(img.ipib_offset);
+  j["ipib_offset"] = hex_u64(img.ipib_offset);
   j["phs"] = img.header.size();
   j["nks"] = img.phkh.size();
   j["nep"] = img.nep;
-  j["pcf"] = hex64(img.pcf);
-  j["scf"] = hex64(img.scf);
+  j["pcf"] = hex_u64(img.pcf);
+  j["scf"] = hex_u64(img.scf);
   j["pld"] = to_hex(img.pld);
   j["ald"] = to_hex(img.ald);
   j["tld"] = to_hex(img.tld);
@@ -29,15 +22,15 @@ nlohmann::json values_json(const BuiltImage& img) {
   tags.insert(tags.end(), img.ald.begin(), img.ald.end());
   tags.insert(tags.end(), img.tld.begin(), img.tld.end());
   tags.insert(tags.end(), img.tag.begin(), img.tag.end());
-  j["boot_hdr_tags"] = attest::base64_encode(tags);
+  j["boot_hdr_tags"] = base64_encode(tags);
   j["image_phkh"] = nlohmann::json::array();
   for (const auto& p : img.phkh) j["image_phkh"].push_back(to_hex(p));
   j["hdr_sha256"] = to_hex(digest(HashAlg::kSha256, img.header));
-  j["header_offset"] = hex64(img.header_offset);
+  j["header_offset"] = hex_u64(img.header_offset);
   auto& comps = j["components"] = nlohmann::json::array();
   for (const auto& c : img.components) {
     comps.push_back({{"type", comp_name(c.type)},
-                     {"addr", hex64(c.addr)},
+                     {"addr", hex_u64(c.addr)},
                      {"pages", c.size / kPage},
                      {"size", c.orig_size},
                      {"tweak_prefix", to_hex(Bytes(c.tweak.begin(), c.tweak.begin() + 8))},

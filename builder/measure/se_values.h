@@ -7,12 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/encoding.h"
 #include "builder/formats/se/image.h"
 
 namespace mkguest::se {
 
 nlohmann::json values_json(const BuiltImage& img);
-// "0x1a2b": how the SE values write addresses and flags.
-std::string hex64(std::uint64_t v);
 
 }  // namespace mkguest::se

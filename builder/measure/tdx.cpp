@@ -72,7 +72,7 @@ Prediction predict(const BootInputs& in, const Profile& p) {
   out.mrtd_single_pass = compute_mrtd(in.firmware, md, PageOrder::kSinglePass);
   out.mrtd_two_pass = compute_mrtd(in.firmware, md, PageOrder::kTwoPass);
   if (in.uki && (in.kernel || in.initrd || in.append))
-    throw UsageError(
+    throw ValueError(
         "a UKI carries its own kernel, initrd and command line; do not combine it with "
         "--kernel/--initrd/--append");
   auto& ev = out.events;

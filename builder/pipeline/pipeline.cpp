@@ -157,8 +157,8 @@ void stage_kernel(BuildContext& ctx) {
 }  // namespace
 
 BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
-                      const std::string& tool_version, Progress& progress) {
-  BuildContext ctx{r, staging, Manifest(), {}, {}, {}, &progress, {}};
+                      const std::string& tool_version, Progress& progress, const BuildEnv& env) {
+  BuildContext ctx{r, staging, Manifest(), {}, {}, {}, &progress, &env, {}};
   ctx.manifest.set_tool(tool_version);
   ctx.manifest.set_source_date(r.source_date_epoch, r.source_date_origin);
   ctx.variables["name"] = r.name;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/secret.h"
 #include "base/sink.h"
 #include "builder/manifest/manifest.h"
 #include "recipes/recipe.h"
@@ -27,6 +28,13 @@ class Progress {
   virtual void end() = 0;
   // A warning for the user (e.g. a key file others can read).
   virtual void warn(const std::string& message) { (void)message; }
+};
+
+// What only the CLI reads (the environment, the clock), resolved before the
+// build: the pipeline reads neither.
+struct BuildEnv {
+  SecretBytes secureboot_secret;  // the value of outputs.uki.secureboot.pin_env (empty: none)
+  std::int64_t now = 0;           // the current Unix time: host-key documents' validity
 };
 
 struct Artifact {
@@ -46,6 +54,7 @@ struct BuildContext {
   std::string cmdline;                        // the expanded cmdline, once the cmdline stage ran
   std::map<std::string, Artifact> artifacts;  // by role
   Progress* progress = nullptr;               // for warnings
+  const BuildEnv* env = nullptr;              // what the CLI resolved (run_build sets it)
   // Warnings for the build's summary (e.g. a measurement that binds no kernel).
   std::vector<std::string> warnings;
 
@@ -66,7 +75,7 @@ struct BuildResult {
 // Runs every stage. Writes into `staging` (which must exist and be empty),
 // including staging/manifest.json.
 BuildResult run_build(const recipe::Recipe& recipe, const std::filesystem::path& staging,
-                      const std::string& tool_version, Progress& progress);
+                      const std::string& tool_version, Progress& progress, const BuildEnv& env);
 
 // The x86 kernel's COMMAND_LINE_SIZE, including the terminating NUL.
 inline constexpr std::size_t kMaxCmdlineBytes = 2048;

@@ -140,8 +140,8 @@ void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& imag
   verity::VerityGeometry g;
   try {
     g = verity::plan_verity(p);
-  } catch (const UsageError& e) {
-    fail_at(vs.mark, std::string(e.what()).substr(7));  // drop "error: "
+  } catch (const ValueError& e) {
+    fail_at(vs.mark, e.message());
   }
   verity::TreeOptions topt;
   topt.pad_tail = vs.pad;
@@ -175,8 +175,8 @@ void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& imag
       l = plan_verity_disk(gpt ? PartitionTable::kGpt : PartitionTable::kMbr, data_bytes,
                            std::max<std::uint64_t>(g.output_size, p.hash_block_size), root, vs.arch,
                            seed);
-    } catch (const UsageError& e) {
-      fail_at(vs.mark, std::string(e.what()).substr(7));
+    } catch (const ValueError& e) {
+      fail_at(vs.mark, e.message());
     }
     ctx.write_artifact("disk", "rootfs.disk", [&](ByteSink& out) {
       Bytes head = disk_head(l), tail = disk_tail(l);
@@ -217,7 +217,7 @@ void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& imag
   std::string systemd;
   try {
     systemd = verity::render_systemd_cmdline(g, root, dev);
-  } catch (const UsageError&) {
+  } catch (const ValueError&) {
     systemd.clear();  // an option systemd cannot express: no systemd rendering
   }
   std::map<std::string, std::string> vars = {

@@ -1,13 +1,12 @@
 #include "builder/pipeline/se_stage.h"
 
-#include <openssl/crypto.h>
-#include <sys/stat.h>
-
+#include <ctime>
 #include <memory>
 #include <optional>
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/secret.h"
 #include "builder/formats/se/hkd.h"
 #include "builder/formats/se/image.h"
 #include "builder/measure/se_values.h"
@@ -15,12 +14,11 @@
 namespace mkguest {
 namespace {
 
-Bytes key_file(BuildContext& ctx, const recipe::PathRef& p, std::size_t size, const char* what) {
-  struct stat st {};
-  if (::stat(p.resolved.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) && ctx.progress)
-    ctx.progress->warn("key file " + p.display +
-                       " is accessible by group or others; restrict it with chmod 600");
-  Bytes b = read_file(p.resolved);
+SecretBytes key_file(BuildContext& ctx, const recipe::PathRef& p, std::size_t size,
+                     const char* what) {
+  SecretBytes b = read_secret_file(p.resolved, p.display, [&ctx](const std::string& m) {
+    if (ctx.progress) ctx.progress->warn(m);
+  });
   if (b.size() != size)
     throw file_error(p.display, std::string(what) + " must be exactly " + std::to_string(size) +
                                     " bytes, not " + std::to_string(b.size()));
@@ -42,6 +40,7 @@ void stage_se(BuildContext& ctx) {
   for (const auto& c : s.crls) ho.crls.push_back(c.resolved.string());
   if (s.root_ca) ho.root_ca = s.root_ca->resolved.string();
   ho.no_verify = s.no_verify;
+  ho.at = ctx.env ? static_cast<std::time_t>(ctx.env->now) : 0;
   if (s.no_verify && ctx.progress)
     ctx.progress->warn(
         "outputs.se: host-key document verification is disabled (no_verify). "
@@ -88,8 +87,6 @@ void stage_se(BuildContext& ctx) {
     img = se::write_image(in, sec, f, *rnd, out);
     out.finish();
   });
-  for (auto* k : {&sec.image_key, &sec.cck, &sec.header_key})
-    if (*k) OPENSSL_cleanse((*k)->data(), (*k)->size());
   ctx.write_artifact("se-header", s.hdr_file, [&](ByteSink& out) {
     out.write(img->header);
     out.finish();

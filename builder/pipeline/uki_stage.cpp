@@ -1,9 +1,6 @@
 #include "builder/pipeline/uki_stage.h"
 
-#include <openssl/crypto.h>
-#include <sys/stat.h>
-
-#include <cstdlib>
+#include <functional>
 #include <memory>
 
 #include "base/error.h"
@@ -28,40 +25,21 @@ void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef
   ctx.manifest.add_input(role, ref.display, data.size(), digest(HashAlg::kSha256, data));
 }
 
-// Wipes secret bytes when it goes out of scope.
-struct Wipe {
-  void* p;
-  std::size_t n;
-  ~Wipe() {
-    if (p && n) OPENSSL_cleanse(p, n);
-  }
-};
+// Key-file warnings go to the build's progress reporter.
+std::function<void(const std::string&)> warner(const BuildContext& ctx) {
+  return [&ctx](const std::string& m) {
+    if (ctx.progress) ctx.progress->warn(m);
+  };
+}
 
 // The UKI signed for Secure Boot with the recipe's key; the signing time is
 // the source date, so the bytes are reproducible.
 Bytes sign_uki(BuildContext& ctx, std::span<const std::uint8_t> image, const recipe::UkiSpec& u) {
   const auto& sb = u.secureboot;
-  std::string secret;
-  if (!sb.pin_env.empty()) {
-    const char* v = std::getenv(sb.pin_env.c_str());
-    if (!v)
-      throw InputError(u.mark.file, u.mark.place(),
-                       "secureboot.pin_env: environment variable " + sb.pin_env + " is not set");
-    secret = v;
-  }
-  Wipe wipe_secret{secret.data(), secret.size()};
-  auto load = [&] {
-    if (sb.key.rfind("pkcs11:", 0) == 0)
-      return keys::Signer::from_pkcs11(sb.key, sb.pkcs11_module, secret);
-    struct stat st {};
-    if (::stat(sb.key.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) && ctx.progress)
-      ctx.progress->warn("key file " + sb.key_display +
-                         " is accessible by group or others; restrict it with chmod 600");
-    Bytes pem = read_file(sb.key);
-    Wipe wipe_pem{pem.data(), pem.size()};
-    return keys::Signer::from_pem(pem, sb.key_display, secret);
-  };
-  const keys::Signer signer = load();
+  keys::SignerRequest req{sb.key, sb.key_display, sb.pkcs11_module, {}};
+  if (ctx.env && !ctx.env->secureboot_secret.empty())
+    req.secret = SecretBytes(ctx.env->secureboot_secret.view());
+  const keys::Signer signer = keys::load_signer(req, warner(ctx));
   const Bytes cert = read_file(sb.certificate.resolved);
   ctx.manifest.add_input("uki-secureboot-certificate", sb.certificate.display, cert.size(),
                          digest(HashAlg::kSha256, cert));
@@ -119,14 +97,8 @@ void stage_uki(BuildContext& ctx) {
     req.stub_major = v.empty() ? 257 : tpm::stub_major(v);
     req.banks = ps.banks;
     req.phases = ps.phases;
-    struct stat st {};
-    if (::stat(ps.private_key.resolved.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
-        ctx.progress)
-      ctx.progress->warn("key file " + ps.private_key.display +
-                         " is accessible by group or others; restrict it with chmod 600");
-    Bytes pem = read_file(ps.private_key.resolved);
-    Wipe wipe_pem{pem.data(), pem.size()};
-    const keys::Signer signer = keys::Signer::from_pem(pem, ps.private_key.display);
+    const keys::Signer signer = keys::load_signer(
+        {ps.private_key.resolved.string(), ps.private_key.display, {}, {}}, warner(ctx));
     check_pcr_public_key(signer, *c.pcrpkey, ps.public_key.display);
     const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);
     c.pcrsig = Bytes(json.begin(), json.end());
@@ -137,8 +109,8 @@ void stage_uki(BuildContext& ctx) {
   UkiPlan plan;
   try {
     plan = plan_uki(stub.bytes(), u.stub.display, sections.list, opt);
-  } catch (const UsageError& e) {
-    throw InputError(u.mark.file, u.mark.place(), std::string(e.what()).substr(7));
+  } catch (const ValueError& e) {
+    throw InputError(u.mark.file, u.mark.place(), e.message());
   }
   if (!u.secureboot.present) {
     ctx.write_artifact("uki", u.file, [&](ByteSink& out) { write_uki(plan, out); });

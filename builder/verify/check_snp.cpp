@@ -69,20 +69,29 @@ fs::path VerifyContext::find_input(const std::string& recorded) const {
   return {};
 }
 
+FirmwareInput find_firmware(const VerifyContext& ctx, const json& measurement,
+                            const std::string& check, std::vector<Finding>* findings) {
+  FirmwareInput in;
+  in.file = ctx.find_input(find_string(measurement, {"firmware", "path"}));
+  if (in.file.empty()) return in;  // nothing to re-derive from: reported as skipped
+  in.found = true;
+  in.bytes = read_file(in.file);
+  const std::string want = find_string(measurement, {"firmware", "sha256"});
+  in.matches = to_hex(digest(HashAlg::kSha256, in.bytes)) == want;
+  if (!in.matches)
+    findings->push_back({check, in.file.string(),
+                         "the firmware is not the one the manifest names (sha256 " + want + ")"});
+  return in;
+}
+
 bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings) {
   const json* snp = find(ctx.manifest, {"measurements", "snp"});
   if (!snp) return false;
-  const std::string fw_path = find_string(*snp, {"firmware", "path"});
-  const fs::path fw_file = ctx.find_input(fw_path);
-  if (fw_file.empty()) return false;  // nothing to re-derive from: reported as skipped
-  const Bytes fw = read_file(fw_file);
-  const std::string want_fw = find_string(*snp, {"firmware", "sha256"});
-  if (to_hex(digest(HashAlg::kSha256, fw)) != want_fw) {
-    findings->push_back(
-        {"snp", fw_file.string(),
-         "the firmware is not the one the manifest names (sha256 " + want_fw + ")"});
-    return true;
-  }
+  const FirmwareInput fw_in = find_firmware(ctx, *snp, "snp", findings);
+  if (!fw_in.found) return false;
+  if (!fw_in.matches) return true;
+  const Bytes& fw = fw_in.bytes;
+  const fs::path& fw_file = fw_in.file;
   ByteReader reader(fw, fw_file.string());
   const SevFirmware parsed = parse_sev_firmware(reader);
   const Bytes ovmf_hash = snp_ovmf_hash(fw);

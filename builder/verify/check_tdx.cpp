@@ -18,16 +18,11 @@ namespace fs = std::filesystem;
 bool check_tdx(const VerifyContext& ctx, std::vector<Finding>* findings) {
   const json* t = find(ctx.manifest, {"measurements", "tdx"});
   if (!t) return false;
-  const fs::path fw_file = ctx.find_input(find_string(*t, {"firmware", "path"}));
-  if (fw_file.empty()) return false;  // reported as skipped
-  const Bytes fw = read_file(fw_file);
-  const std::string want_fw = find_string(*t, {"firmware", "sha256"});
-  if (to_hex(digest(HashAlg::kSha256, fw)) != want_fw) {
-    findings->push_back(
-        {"tdx", fw_file.string(),
-         "the firmware is not the one the manifest names (sha256 " + want_fw + ")"});
-    return true;
-  }
+  const FirmwareInput fw_in = find_firmware(ctx, *t, "tdx", findings);
+  if (!fw_in.found) return false;  // reported as skipped
+  if (!fw_in.matches) return true;
+  const Bytes& fw = fw_in.bytes;
+  const fs::path& fw_file = fw_in.file;
   tdx::Profile profile;
   const std::string profile_file = find_string(*t, {"profile_file"});
   if (!profile_file.empty()) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/digest.h"
 #include "builder/manifest/json_util.h"
 
 namespace mkguest::attest {
@@ -32,6 +33,18 @@ struct VerifyContext {
   // when it is nowhere.
   std::filesystem::path find_input(const std::string& recorded) const;
 };
+
+// The firmware input a measurement names (its "firmware": {"path", "sha256"}).
+struct FirmwareInput {
+  bool found = false;    // false: not found under input_dirs (the check is skipped)
+  bool matches = false;  // its sha256 is the recorded one (else a finding was added)
+  std::filesystem::path file;
+  Bytes bytes;
+};
+// Finds and reads the firmware `measurement` names; when its sha256 is not the
+// recorded one, adds a finding for `check`.
+FirmwareInput find_firmware(const VerifyContext& ctx, const json& measurement,
+                            const std::string& check, std::vector<Finding>* findings);
 
 struct VerifyCheck {
   std::string name;

@@ -52,7 +52,7 @@ TEST_CASE("verity cmdline: Kata's strings for the spec vector", "[verity]") {
   CHECK(kata_verity_params(nosalt, root).find(",salt=-,") != std::string::npos);
   CHECK(render_verity_target(dm_verity_table(nosalt, root, {}))
             .find(" " + std::string(kRoot) + " -") != std::string::npos);
-  CHECK_THROWS_AS(dm_verity_table(g, root, {"/dev/vda 1", "/dev/vda2", {}}), UsageError);
+  CHECK_THROWS_AS(dm_verity_table(g, root, {"/dev/vda 1", "/dev/vda2", {}}), ValueError);
 }
 
 TEST_CASE("verity cmdline: systemd roothash= and verity_root_options", "[verity]") {
@@ -73,7 +73,7 @@ TEST_CASE("verity cmdline: systemd roothash= and verity_root_options", "[verity]
             " systemd.verity_root_options=superblock=yes");
   CHECK_THROWS_AS(render_systemd_cmdline(pat4m_geometry(true), root,
                                          {"/dev/vda1", "/dev/vda2", {"panic_on_error"}}),
-                  UsageError);
+                  ValueError);
 }
 
 TEST_CASE("verity cmdline: dm-mod.create parser is strict", "[verity]") {

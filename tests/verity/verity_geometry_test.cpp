@@ -70,7 +70,7 @@ TEST_CASE("verity geometry: invalid parameters are refused", "[verity]") {
     VerityParams p;
     p.data_blocks = 10;
     change(p);
-    CHECK_THROWS_AS(plan_verity(p), UsageError);
+    CHECK_THROWS_AS(plan_verity(p), ValueError);
   };
   bad([](VerityParams& p) { p.data_blocks = 0; });
   bad([](VerityParams& p) { p.data_block_size = 3000; });

@@ -224,7 +224,7 @@ TEST_CASE("verity tree: a partial last block is an error unless padding is asked
   VerityParams p;
   p.data_blocks = 4;
   VerityGeometry g = plan_verity(p);
-  CHECK_THROWS_AS(build_tree(g, SpanSource(data)), UsageError);
+  CHECK_THROWS_AS(build_tree(g, SpanSource(data)), ValueError);
   TreeOptions pad;
   pad.pad_tail = true;
   VerityTree padded = build_tree(g, SpanSource(data), pad);

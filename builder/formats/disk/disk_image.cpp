@@ -106,9 +106,9 @@ Bytes derive_disk_bytes(std::string_view seed, std::span<const std::uint8_t> con
 
 DiskLayout plan_disk(PartitionTable table, std::vector<PartitionSpec> parts, const Guid& disk_guid,
                      std::uint32_t mbr_signature) {
-  if (parts.empty()) throw UsageError("a disk image needs at least one partition");
+  if (parts.empty()) throw ValueError("a disk image needs at least one partition");
   if (table == PartitionTable::kMbr && parts.size() > 4) {
-    throw UsageError("an MBR disk holds at most 4 primary partitions");
+    throw ValueError("an MBR disk holds at most 4 primary partitions");
   }
   DiskLayout l;
   l.table = table;
@@ -116,11 +116,11 @@ DiskLayout plan_disk(PartitionTable table, std::vector<PartitionSpec> parts, con
   l.mbr_signature = mbr_signature;
   std::uint64_t lba = kAlign;
   for (auto& s : parts) {
-    if (s.size == 0) throw UsageError("partition '" + s.name + "' is empty");
+    if (s.size == 0) throw ValueError("partition '" + s.name + "' is empty");
     if (s.name.size() > 36 || std::any_of(s.name.begin(), s.name.end(), [](char c) {
           return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e;
         })) {
-      throw UsageError("partition name '" + s.name + "': at most 36 printable ASCII characters");
+      throw ValueError("partition name '" + s.name + "': at most 36 printable ASCII characters");
     }
     PlacedPartition p;
     p.first_lba = lba;
@@ -133,7 +133,7 @@ DiskLayout plan_disk(PartitionTable table, std::vector<PartitionSpec> parts, con
   const PlacedPartition& last = l.partitions.back();
   l.total_lbas = align_up(last.first_lba + last.lbas + 1 + kEntryLbas, kAlign);
   if (table == PartitionTable::kMbr && l.total_lbas > 0xffffffffull) {
-    throw UsageError("an MBR disk cannot address more than 2 TiB");
+    throw ValueError("an MBR disk cannot address more than 2 TiB");
   }
   return l;
 }
@@ -241,7 +241,7 @@ Guid parse_guid(std::string_view text) {
     if (!dash) hex += text[i];
   }
   Bytes b;
-  if (!ok || !from_hex(hex, &b)) throw UsageError("invalid GUID '" + std::string(text) + "'");
+  if (!ok || !from_hex(hex, &b)) throw ValueError("invalid GUID '" + std::string(text) + "'");
   Guid g;
   std::memcpy(g.data(), b.data(), 16);
   return g;
@@ -256,14 +256,14 @@ std::array<std::uint8_t, 16> guid_on_disk(const Guid& g) {
 }
 
 Guid verity_data_partuuid(std::span<const std::uint8_t> root) {
-  if (root.size() < 16) throw UsageError("root hash shorter than 128 bits");
+  if (root.size() < 16) throw ValueError("root hash shorter than 128 bits");
   Guid g;
   std::memcpy(g.data(), root.data(), 16);
   return g;
 }
 
 Guid verity_hash_partuuid(std::span<const std::uint8_t> root) {
-  if (root.size() < 16) throw UsageError("root hash shorter than 128 bits");
+  if (root.size() < 16) throw ValueError("root hash shorter than 128 bits");
   Guid g;
   std::memcpy(g.data(), root.data() + root.size() - 16, 16);
   return g;
@@ -273,14 +273,14 @@ Guid gpt_root_type(std::string_view arch) {
   if (arch == "x86-64") return parse_guid("4f68bce3-e8cd-4db1-96e7-fbcaf984b709");
   if (arch == "arm64") return parse_guid("b921b045-1df0-41c3-af44-4c6f280d3fae");
   if (arch == "s390x") return parse_guid("5eead9a9-fe09-4a1e-a1d7-520d00531306");
-  throw UsageError("no root partition type for architecture '" + std::string(arch) + "'");
+  throw ValueError("no root partition type for architecture '" + std::string(arch) + "'");
 }
 
 Guid gpt_root_verity_type(std::string_view arch) {
   if (arch == "x86-64") return parse_guid("2c7357ed-ebd2-46d9-aec1-23d437ec2bf5");
   if (arch == "arm64") return parse_guid("df3300ce-d69f-4c92-978c-9bfb0f38d820");
   if (arch == "s390x") return parse_guid("b325bfbe-c7be-4ab8-8357-139e652d2f6b");
-  throw UsageError("no root verity partition type for architecture '" + std::string(arch) + "'");
+  throw ValueError("no root verity partition type for architecture '" + std::string(arch) + "'");
 }
 
 Guid derive_disk_guid(std::string_view seed, std::span<const std::uint8_t> context) {

@@ -70,7 +70,7 @@ void write_disk_image(const std::filesystem::path& out, const DiskLayout& layout
 
 // GUID text form, lower case.
 std::string format_guid(const Guid& g);
-Guid parse_guid(std::string_view text);  // throws UsageError on bad text
+Guid parse_guid(std::string_view text);  // throws ValueError on bad text
 // Stored form (first three fields little-endian).
 std::array<std::uint8_t, 16> guid_on_disk(const Guid& g);
 

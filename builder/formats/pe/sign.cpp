@@ -14,6 +14,7 @@
 
 #include "base/byte_reader.h"
 #include "base/error.h"
+#include "base/ossl.h"
 #include "builder/formats/pe/authenticode.h"
 #include "builder/formats/pe/image.h"
 
@@ -75,32 +76,6 @@ Bytes oid(const char* dotted) {
   OPENSSL_free(der);
   return out;
 }
-const char* digest_oid(HashAlg a) {
-  switch (a) {
-    case HashAlg::kSha1:
-      return "1.3.14.3.2.26";
-    case HashAlg::kSha256:
-      return "2.16.840.1.101.3.4.2.1";
-    case HashAlg::kSha384:
-      return "2.16.840.1.101.3.4.2.2";
-    case HashAlg::kSha512:
-      return "2.16.840.1.101.3.4.2.3";
-  }
-  return "";
-}
-const EVP_MD* evp_md(HashAlg a) {
-  switch (a) {
-    case HashAlg::kSha1:
-      return EVP_sha1();
-    case HashAlg::kSha256:
-      return EVP_sha256();
-    case HashAlg::kSha384:
-      return EVP_sha384();
-    case HashAlg::kSha512:
-      return EVP_sha512();
-  }
-  return nullptr;
-}
 
 // SpcIndirectDataContent { SpcAttributeTypeAndOptionalValue { SPC_PE_IMAGE_DATA,
 // SpcPeImageData { flags '' (sbsign's), file [0] { [2] { [0] "<<<Obsolete>>>" } } } },
@@ -114,7 +89,7 @@ Bytes indirect_data(HashAlg alg, std::span<const std::uint8_t> image_digest) {
   const Bytes link = tlv(0xA0, tlv(0xA2, tlv(0x80, obsolete)));
   const Bytes pe_image_data = tlv(0x30, cat({Bytes{0x03, 0x01, 0x00}, link}));
   const Bytes attr = tlv(0x30, cat({oid("1.3.6.1.4.1.311.2.1.15"), pe_image_data}));
-  const Bytes alg_id = tlv(0x30, cat({oid(digest_oid(alg)), Bytes{0x05, 0x00}}));
+  const Bytes alg_id = tlv(0x30, cat({oid(hash_info(alg).oid), Bytes{0x05, 0x00}}));
   const Bytes digest_info = tlv(0x30, cat({alg_id, tlv(0x04, image_digest)}));
   return tlv(0x30, cat({attr, digest_info}));
 }
@@ -192,7 +167,7 @@ Bytes sign_pe(std::span<const std::uint8_t> image, const std::string& source,
   if (!p7 || !PKCS7_set_type(p7.get(), NID_pkcs7_signed))
     throw InternalError("PKCS7_new: " + openssl_error());
   PKCS7_SIGNER_INFO* si =
-      PKCS7_add_signature(p7.get(), cert.get(), key.evp_key(), evp_md(options.digest));
+      PKCS7_add_signature(p7.get(), cert.get(), key.evp_key(), ossl::evp_md(options.digest));
   if (!si) throw InputError(cert_source, "", "cannot sign with this key: " + openssl_error());
   PKCS7_add_certificate(p7.get(), cert.get());
   // The content: SpcIndirectDataContent, carried as an "other" type.
@@ -290,7 +265,7 @@ std::vector<PeSignatureInfo> verify_pe_signatures(std::span<const std::uint8_t> 
                                             static_cast<std::size_t>(ASN1_STRING_length(s)));
     // The DigestInfo is the last element: SEQ { SEQ { OID, NULL }, OCTET STRING }.
     for (HashAlg alg : {HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512, HashAlg::kSha1}) {
-      const Bytes want_oid = oid(digest_oid(alg));
+      const Bytes want_oid = oid(hash_info(alg).oid);
       const std::size_t n = hash_size(alg);
       if (idc.size() < n + 2) continue;
       const auto tail = idc.subspan(idc.size() - n - 2);

@@ -95,7 +95,7 @@ bool has_ibm_signing_subject(X509* cert) {
 
 std::vector<HostKey> load_host_keys(const HkdOptions& o) {
   if (o.host_key_docs.empty())
-    throw UsageError("at least one host-key document is needed (-k/--host-key-document)");
+    throw ValueError("at least one host-key document is needed (-k/--host-key-document)");
   std::vector<HostKey> keys;
   for (const auto& path : o.host_key_docs) {
     HostKey k;
@@ -105,7 +105,7 @@ std::vector<HostKey> load_host_keys(const HkdOptions& o) {
     if (!k.key) throw file_error(path, "the host-key document has no usable public key");
     keys.push_back(std::move(k));
   }
-  const std::time_t now = o.at ? *o.at : std::time(nullptr);
+  const std::time_t now = o.at;
   if (!o.no_verify) {
     ossl::Store store(X509_STORE_new());
     if (!store) ossl::fail("X509_STORE_new");

@@ -31,7 +31,7 @@ struct HkdOptions {
   std::vector<std::string> crls;
   std::string root_ca;  // empty: the system's trusted roots
   bool no_verify = false;
-  std::optional<std::time_t> at;  // verification time (default: now)
+  std::time_t at = 0;  // verification time: the caller's clock (only the CLI reads it)
 };
 
 struct HostKey {

@@ -11,6 +11,7 @@
 #include "base/byte_reader.h"
 #include "base/byte_writer.h"
 #include "base/error.h"
+#include "builder/formats/se/launch_digests.h"
 
 namespace mkguest::se {
 namespace {
@@ -125,6 +126,14 @@ Bytes take_or_draw(const std::optional<Bytes>& given, std::size_t n, Random& rnd
   return *given;
 }
 
+SecretBytes take_or_draw(const std::optional<SecretBytes>& given, std::size_t n, Random& rnd,
+                         const char* what) {
+  if (!given) return SecretBytes(rnd.bytes(n));
+  if (given->size() != n)
+    throw InternalError(std::string(what) + " must be " + std::to_string(n) + " bytes");
+  return SecretBytes(given->view());
+}
+
 }  // namespace
 
 std::uint16_t tweak_type(Layout l, CompType t) {
@@ -166,15 +175,15 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
                        ByteSink& out) {
   // --- plan ---
   const std::size_t nks = in.host_keys.size();
-  if (nks == 0) throw UsageError("SE: at least one host-key document is needed");
+  if (nks == 0) throw ValueError("SE: at least one host-key document is needed");
   if (nks > kMaxKeySlots)
-    throw UsageError("SE: " + std::to_string(nks) + " host keys; the header holds at most " +
+    throw ValueError("SE: " + std::to_string(nks) + " host keys; the header holds at most " +
                      std::to_string(kMaxKeySlots) + " key slots (2 pages)");
   if (in.component_check) check_kernel(in);
   if (in.stage3a.size() < kStage3aArgs)
     throw file_error(in.stage3a_name, "shorter than its 24-byte argument block");
   if ((f.pcf & kPcfAllowDump) && !sec.cck)
-    throw UsageError("SE: allowing dumps needs a customer communication key (--comm-key)");
+    throw ValueError("SE: allowing dumps needs a customer communication key (--comm-key)");
   const bool pvimg = f.layout == Layout::kPvimg;
   const std::size_t phs = kHeadSize + kSlotSize * nks + kEncryptedSize + kTagSize;
   const std::uint64_t after_stage3a = kStage3aLoad + page_align(in.stage3a.size());
@@ -201,19 +210,13 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   }
   sources.push_back({CompType::kStage3b, {}});  // filled once the others have addresses
   if (!sec.tweak_random.empty() && sec.tweak_random.size() != sources.size())
-    throw UsageError("SE: " + std::to_string(sources.size()) + " tweaks needed, " +
+    throw ValueError("SE: " + std::to_string(sources.size()) + " tweaks needed, " +
                      std::to_string(sec.tweak_random.size()) + " given");
 
   // genprotimg's draw order: image key, CCK, header key, IV, ephemeral key, tweaks.
-  Bytes image_key = take_or_draw(sec.image_key, 64, rnd, "the image key");
-  Bytes cck = take_or_draw(sec.cck, 32, rnd, "the CCK");
-  Bytes header_key = take_or_draw(sec.header_key, 32, rnd, "the header key");
-  struct Wipe {
-    std::vector<Bytes*> keys;
-    ~Wipe() {
-      for (Bytes* k : keys) OPENSSL_cleanse(k->data(), k->size());
-    }
-  } wipe{{&image_key, &cck, &header_key}};
+  const SecretBytes image_key = take_or_draw(sec.image_key, 64, rnd, "the image key");
+  const SecretBytes cck = take_or_draw(sec.cck, 32, rnd, "the CCK");
+  const SecretBytes header_key = take_or_draw(sec.header_key, 32, rnd, "the header key");
   const Bytes iv = take_or_draw(sec.iv, 12, rnd, "the IV");
   ossl::Pkey own_eph;
   EVP_PKEY* eph = sec.ephemeral;
@@ -227,13 +230,13 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
     Component c;
     c.type = sources[i].type;
     const Bytes r = i < sec.tweak_random.size() ? sec.tweak_random[i] : rnd.bytes(6);
-    if (r.size() != 6) throw UsageError("SE: a tweak's random part is 6 bytes");
+    if (r.size() != 6) throw ValueError("SE: a tweak's random part is 6 bytes");
     const std::uint16_t type = tweak_type(f.layout, c.type);
     c.tweak[0] = static_cast<std::uint8_t>(type >> 8);
     c.tweak[1] = static_cast<std::uint8_t>(type);
     std::copy(r.begin(), r.end(), c.tweak.begin() + 2);
     if (!comps.empty() && c.tweak_prefix() <= comps.back().tweak_prefix())
-      throw UsageError("SE: tweak prefixes must strictly increase in component order");
+      throw ValueError("SE: tweak prefixes must strictly increase in component order");
     comps.push_back(c);
   }
   for (std::size_t i = 0; i + 1 < sources.size(); ++i) {
@@ -253,29 +256,19 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   // --- measure: PLD over the stored pages, ALD over addresses, TLD over tweaks ---
   const bool encrypt = !(f.pcf & kPcfNoDecryption);
   XtsPages xts(image_key, true);
-  Hasher pld(HashAlg::kSha512), ald(HashAlg::kSha512), tld(HashAlg::kSha512);
-  std::uint64_t nep = 0;
-  for (std::size_t i = 0; i < comps.size(); ++i) {
-    const Component& c = comps[i];
+  std::vector<MeasuredComponent> table;
+  for (const Component& c : comps) table.push_back({c.addr, c.size, c.tweak});
+  LaunchDigests d = launch_digests(table, [&](std::size_t i, const auto& feed) {
     Hasher plain_sha(HashAlg::kSha256);
-    each_stored_chunk(sources[i], c, encrypt ? &xts : nullptr, &plain_sha, in.release,
-                      [&](std::span<const std::uint8_t> b) { pld.update(b); });
+    each_stored_chunk(sources[i], comps[i], encrypt ? &xts : nullptr, &plain_sha, in.release, feed);
     comps[i].sha256 = plain_sha.finish();
-    std::array<std::uint8_t, 16> t = c.tweak;
-    for (std::uint64_t p = 0; p < c.size; p += kPage, ++nep) {
-      ByteWriter a;
-      a.be64(c.addr + p);
-      ald.update(a.bytes());
-      tld.update(std::span<const std::uint8_t>(t));
-      add_be128(t, kPage);
-    }
-  }
+  });
   BuiltImage img;
   img.layout = f.layout;
-  img.pld = pld.finish();
-  img.ald = ald.finish();
-  img.tld = tld.finish();
-  img.nep = nep;
+  img.pld = std::move(d.pld);
+  img.ald = std::move(d.ald);
+  img.tld = std::move(d.tld);
+  img.nep = d.nep;
   img.pcf = f.pcf;
   img.scf = f.scf;
 
@@ -288,7 +281,7 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   h.be32(0);
   h.be64(nks);
   h.be64(kEncryptedSize);
-  h.be64(nep);
+  h.be64(img.nep);
   h.be64(f.pcf);
   h.append(p521_public_xy(eph));
   h.append(img.pld);

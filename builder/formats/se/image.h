@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/secret.h"
 #include "base/sink.h"
 #include "builder/formats/se/crypto.h"
 
@@ -89,12 +90,12 @@ struct ImageInputs {
 // image key, CCK, header key, IV, ephemeral key, one 6-byte tweak part per
 // component (genprotimg's order).
 struct Secrets {
-  std::optional<Bytes> image_key;   // 64 (AES-256-XTS)
-  std::optional<Bytes> cck;         // 32 (customer communication key)
-  std::optional<Bytes> header_key;  // 32 (AES-256-GCM of the header)
-  std::optional<Bytes> iv;          // 12
-  EVP_PKEY* ephemeral = nullptr;    // P-521 (tests)
-  std::vector<Bytes> tweak_random;  // 6 bytes per component (tests)
+  std::optional<SecretBytes> image_key;   // 64 (AES-256-XTS)
+  std::optional<SecretBytes> cck;         // 32 (customer communication key)
+  std::optional<SecretBytes> header_key;  // 32 (AES-256-GCM of the header)
+  std::optional<Bytes> iv;                // 12
+  EVP_PKEY* ephemeral = nullptr;          // P-521 (tests)
+  std::vector<Bytes> tweak_random;        // 6 bytes per component (tests)
 };
 
 struct Flags {

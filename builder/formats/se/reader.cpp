@@ -5,6 +5,7 @@
 #include "base/byte_writer.h"
 #include "base/error.h"
 #include "builder/formats/se/image.h"
+#include "builder/formats/se/launch_digests.h"
 
 namespace mkguest::se {
 namespace {
@@ -28,8 +29,9 @@ Header parse_header(std::span<const std::uint8_t> data, const std::string& sourc
       }
     }
     if (at == data.size())
-      throw file_error(source, "no IBM SE header (magic IBMSecEx at offset 0 or on a page from " +
-                                   hex_offset(kFirstHeaderPage) + ")");
+      throw NoSeHeaderError(source, "",
+                            "no IBM SE header (magic IBMSecEx at offset 0 or on a page from " +
+                                hex_offset(kFirstHeaderPage) + ")");
   }
   const ByteReader r(data.subspan(at), source, at);
   Header h;
@@ -115,7 +117,7 @@ Image parse_image(std::span<const std::uint8_t> data, const std::string& source)
     r.fail(pb + 0x78, "IPIB header size " + std::to_string(r.be64(pb + 0x78)) +
                           " is not the header's " + std::to_string(h.phs));
   std::uint64_t end = h.offset + h.phs;
-  Hasher pld(HashAlg::kSha512), ald(HashAlg::kSha512), tld(HashAlg::kSha512);
+  std::vector<MeasuredComponent> table;
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::uint64_t e = pb + 0x80 + 24ull * i;
     IpibComponent c{r.be64(e), r.be64(e + 8), r.be64(e + 16)};
@@ -129,22 +131,19 @@ Image parse_image(std::span<const std::uint8_t> data, const std::string& source)
                         std::to_string(c.size) + " bytes) runs past the end of the image");
     if (i > 0 && c.tweak_prefix <= img.components.back().tweak_prefix)
       r.fail(e, "tweak prefixes do not strictly increase");
-    pld.update(r.bytes(c.addr, c.size));
-    std::array<std::uint8_t, 16> t{};
-    for (int k = 0; k < 8; ++k) t[k] = static_cast<std::uint8_t>(c.tweak_prefix >> (56 - 8 * k));
-    for (std::uint64_t o = 0; o < c.size; o += kPage, ++img.nep) {
-      ByteWriter a;
-      a.be64(c.addr + o);
-      ald.update(a.bytes());
-      tld.update(std::span<const std::uint8_t>(t));
-      add_be128(t, kPage);
-    }
+    MeasuredComponent m{c.addr, c.size, {}};
+    for (int k = 0; k < 8; ++k)
+      m.tweak[k] = static_cast<std::uint8_t>(c.tweak_prefix >> (56 - 8 * k));
+    table.push_back(m);
     end = c.addr + c.size;
     img.components.push_back(c);
   }
-  img.pld = pld.finish();
-  img.ald = ald.finish();
-  img.tld = tld.finish();
+  LaunchDigests d = launch_digests(
+      table, [&](std::size_t i, const auto& feed) { feed(r.bytes(table[i].addr, table[i].size)); });
+  img.pld = std::move(d.pld);
+  img.ald = std::move(d.ald);
+  img.tld = std::move(d.tld);
+  img.nep = d.nep;
   return img;
 }
 
@@ -166,7 +165,7 @@ Bytes unwrap_header_key(const Header& h, EVP_PKEY* host_private, const std::stri
 
 Secret open_header(const Header& h, std::span<const std::uint8_t> header_key,
                    const std::string& source) {
-  if (header_key.size() != 32) throw UsageError("the header key is 32 bytes");
+  if (header_key.size() != 32) throw ValueError("the header key is 32 bytes");
   Bytes plain;
   if (!gcm_decrypt(header_key, h.iv, h.aad, h.encrypted, h.tag, &plain))
     throw offset_error(source, h.offset + h.phs - kTagSize,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/error.h"
 #include "builder/formats/se/crypto.h"
 
 namespace mkguest::se {
@@ -35,6 +36,13 @@ struct Header {
 
 struct IpibComponent {
   std::uint64_t tweak_prefix = 0, addr = 0, size = 0;
+};
+
+// The data holds no SE header at all (rather than a damaged one): callers
+// that look through files for SE images skip these.
+class NoSeHeaderError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 struct Secret {  // the decrypted part of the header

@@ -49,7 +49,7 @@ void check_name(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 8;
   for (char c : name) ok = ok && c > 0x20 && c < 0x7f;
   if (!ok)
-    throw UsageError("section name '" + name +
+    throw ValueError("section name '" + name +
                      "': it must be 1 to 8 printable ASCII characters without spaces");
 }
 
