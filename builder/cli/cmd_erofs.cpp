@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/sink.h"
 #include "builder/cli/commands.h"
@@ -24,6 +25,7 @@ struct ErofsArgs {
   std::string source_date_epoch;
   std::string uuid;
   std::string seed;
+  bool force = false;
 };
 
 void run_erofs(const ErofsArgs& a) {
@@ -48,25 +50,16 @@ void run_erofs(const ErofsArgs& a) {
   // Archive contents wait in an unlinked scratch file beside the output (a
   // disk the image goes to anyway; /tmp may be memory-backed).
   src.limits.spill_dir = fs::absolute(out).parent_path();
+  check_output_target(out, a.force);  // before the long part
   FsTree tree = load_rootfs_source(src);
   if (!a.uuid.empty()) {
     if (!parse_uuid(a.uuid, &opt.uuid)) throw UsageError("--uuid: malformed UUID '" + a.uuid + "'");
   } else {
     opt.uuid = erofs_uuid_from_seed(a.seed.empty() ? tree_seed(tree) : a.seed);
   }
-  fs::path tmp = out.parent_path() /
-                 ("." + out.filename().string() + ".mkguest-" + std::to_string(::getpid()));
-  ErofsStats stats;
-  try {
-    FileSink sink(tmp);
-    stats = write_erofs(tree, opt, sink);
-    sink.finish();
-    fs::rename(tmp, out);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
+  AtomicFile file(out, a.force);
+  const ErofsStats stats = write_erofs(tree, opt, file);
+  file.commit();
   std::cout << "Inodes: " << stats.inodes << "\nBlocks: " << stats.blocks
             << "\nExtended inodes: " << stats.extended_inodes << "\n";
 }
@@ -86,6 +79,9 @@ void register_erofs(CLI::App& app) {
   cmd->add_option("SOURCE", a->sources, "Directory or tar archive (several: layers, lowest first)")
       ->required();
   cmd->add_option("-o,--output", a->output, "Image to write (replaced atomically)")->required();
+  cmd->add_flag("--force", a->force,
+                "replace an output that is not a regular file (a symlink, a device node) "
+                "instead of refusing; the entry is replaced, never written through");
   cmd->add_option("--source-date-epoch", a->source_date_epoch,
                   "Build time and mtime clamp, in seconds (default: $SOURCE_DATE_EPOCH or 0)");
   cmd->add_option("--uuid", a->uuid, "Filesystem UUID (default: derived from --seed)");

@@ -1,6 +1,7 @@
 // `mkguest uki build`: a UKI from a systemd-stub with ukify's option names
 // (builder/formats/uki/sections.h, builder/formats/uki/writer.h, docs/uki.md). The output is
-// written beside OUT and renamed into place when complete.
+// written beside OUT and renamed into place when complete
+// (base/atomic_file.h).
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/sink.h"
@@ -33,12 +35,14 @@ struct Args {
   std::string stub, linux_image, cmdline, os_release, uname, splash, devicetree, pcrpkey, output;
   std::vector<std::string> initrds, sbat, sections;
   bool no_grow = false;
+  bool force = false;
   SignArgs sign;
   std::string pcr_private_key, pcr_public_key;
   std::vector<std::string> phases, pcr_banks;
 };
 
 struct SignOnlyArgs {
+  bool force = false;
   std::string input, output;
   SignArgs sign;
 };
@@ -79,24 +83,10 @@ void add_sign_options(CLI::App* c, SignArgs& s) {
                 "(default: SOURCE_DATE_EPOCH when set, else none)");
 }
 
-// Writes `bytes` beside `out` and renames it into place.
-void commit_file(const fs::path& out, std::span<const std::uint8_t> bytes) {
-  const fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".mkguest-" +
-                                            std::to_string(::getpid()) + ".signed");
-  try {
-    write_file(tmp, bytes);
-    fs::rename(tmp, out);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
-}
-
 void run_sign_only(const SignOnlyArgs& a) {
   MappedFile in(a.input);
   const Bytes signed_image = sign_image(in.bytes(), a.input, a.sign);
-  commit_file(a.output, signed_image);
+  write_file_atomic(a.output, signed_image, a.force);
   std::cout << "Signed " << a.input << " into " << a.output << " (" << signed_image.size()
             << " bytes)\n";
 }
@@ -188,27 +178,17 @@ void run(const Args& a) {
   opt.grow_headers = !a.no_grow;
   const UkiPlan plan = plan_uki(stub.bytes(), a.stub, sections.list, opt);
 
-  const fs::path out(a.output);
-  const fs::path tmp = out.parent_path() /
-                       ("." + out.filename().string() + ".mkguest-" + std::to_string(::getpid()));
-  try {
-    FileSink sink(tmp);
-    write_uki(plan, sink);
-    if (a.sign.wanted()) {
-      const Bytes signed_image = [&] {
-        MappedFile unsigned_uki(tmp);
-        return sign_image(unsigned_uki.bytes(), a.output, a.sign);
-      }();
-      commit_file(out, signed_image);
-      fs::remove(tmp);
-    } else {
-      fs::rename(tmp, out);
-    }
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
+  AtomicFile out(a.output, a.force);
+  write_uki(plan, out);
+  if (a.sign.wanted()) {
+    const Bytes signed_image = [&] {
+      MappedFile unsigned_uki(out.temp_path());
+      return sign_image(unsigned_uki.bytes(), a.output, a.sign);
+    }();
+    out.truncate();
+    out.write(signed_image);
   }
+  out.commit();
   const std::string version = stub_version(stub.bytes(), a.stub);
   std::cout << "Stub: systemd-stub " << (version.empty() ? "(unknown version)" : version) << "\n";
   if (plan.headers_grown_from)
@@ -265,6 +245,9 @@ void register_uki(CLI::App& app) {
                 "phase paths to sign for, space-separated (default: systemd-measure's four)");
   b->add_option("--pcr-banks", a->pcr_banks, "banks to sign for (default: all four)");
   b->add_option("-o,--output", a->output, "the UKI to write")->required();
+  b->add_flag("--force", a->force,
+              "replace an output that is not a regular file (the entry is replaced, never written "
+              "through)");
   b->callback([a] { run(*a); });
 
   auto sa = std::make_shared<SignOnlyArgs>();
@@ -273,6 +256,9 @@ void register_uki(CLI::App& app) {
   sg->add_option("INPUT", sa->input, "the PE image")->required()->check(CLI::ExistingFile);
   add_sign_options(sg, sa->sign);
   sg->add_option("-o,--output", sa->output, "the signed image")->required();
+  sg->add_flag("--force", sa->force,
+               "replace an output that is not a regular file (the entry is replaced, never written "
+               "through)");
   sg->callback([sa] { run_sign_only(*sa); });
 }
 
