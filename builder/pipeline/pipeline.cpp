@@ -9,8 +9,8 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest/exports.h"
-#include "builder/fstree/load.h"
 #include "builder/pipeline/initrd.h"
+#include "builder/pipeline/plan.h"
 #include "builder/pipeline/rootfs_stage.h"
 #include "builder/pipeline/se_stage.h"
 #include "builder/pipeline/snp_stage.h"
@@ -59,27 +59,9 @@ void add_file_input(BuildContext& ctx, const std::string& role, const recipe::Pa
   ctx.manifest.add_input(role, ref.display, m.size(), digest(HashAlg::kSha256, m.bytes()));
 }
 
-// A tree input is recorded by the digest of its canonical listing: one line
-// per entry with path, type, mode, owner, target and content digest.
 void add_tree_input(BuildContext& ctx, const recipe::InitrdTree& t) {
-  FsTree tree;
-  HostTreeOptions o;
-  o.uid = t.owner.uid;
-  o.gid = t.owner.gid;
-  o.preserve_modes = t.preserve_modes;
-  load_host_tree(tree, t.src.resolved, t.src.display, o);
-  Hasher h(HashAlg::kSha256);
-  std::uint64_t total = 0;
-  for (const auto& [path, e] : tree.entries()) {
-    std::string line = path + "\t" + fs_type_name(e.type) + "\t" + std::to_string(e.mode) + "\t" +
-                       std::to_string(e.uid) + ":" + std::to_string(e.gid) + "\t" + e.link_target;
-    if (e.type == FsType::kFile) {
-      line += "\t" + to_hex(file_sha256(e.content.host_path));
-      total += e.content.size;
-    }
-    h.update(line + "\n");
-  }
-  ctx.manifest.add_input("initrd-tree", t.src.display + "/", total, h.finish());
+  TreeListing l = tree_listing(t);
+  ctx.manifest.add_input("initrd-tree", t.src.display + "/", l.size, l.sha256);
 }
 
 void stage_inputs(BuildContext& ctx) {

@@ -16,28 +16,9 @@ namespace {
   throw InputError(m.file, m.place(), what + " '" + s + "' is not one of " + allowed);
 }
 
-// A tree input is recorded by the digest of its canonical listing: one line
-// per entry with path, type, mode, owner, target and content digest. (Its
-// files are not kept open: a tree may hold more files than a process maps.)
 void add_tree_input(InputTable& table, const recipe::InitrdTree& t) {
-  FsTree tree;
-  HostTreeOptions o;
-  o.uid = t.owner.uid;
-  o.gid = t.owner.gid;
-  o.preserve_modes = t.preserve_modes;
-  load_host_tree(tree, t.src.resolved, t.src.display, o);
-  Hasher h(HashAlg::kSha256);
-  std::uint64_t total = 0;
-  for (const auto& [path, e] : tree.entries()) {
-    std::string line = path + "\t" + fs_type_name(e.type) + "\t" + std::to_string(e.mode) + "\t" +
-                       std::to_string(e.uid) + ":" + std::to_string(e.gid) + "\t" + e.link_target;
-    if (e.type == FsType::kFile) {
-      line += "\t" + to_hex(digest_file(HashAlg::kSha256, e.content.host_path));
-      total += e.content.size;
-    }
-    h.update(line + "\n");
-  }
-  table.add_tree("initrd-tree", t.src.display + "/", total, h.finish());
+  TreeListing l = tree_listing(t);
+  table.add_tree("initrd-tree", t.src.display + "/", l.size, std::move(l.sha256));
 }
 
 }  // namespace
@@ -108,6 +89,28 @@ SnpVmm parse_snp_vmm(const std::string& s, const recipe::Mark& m) {
 
 UnameSource parse_uname_source(const std::string& s) {
   return s == "auto" ? UnameSource::kAuto : s.empty() ? UnameSource::kNone : UnameSource::kGiven;
+}
+
+TreeListing tree_listing(const recipe::InitrdTree& t) {
+  FsTree tree;
+  HostTreeOptions o;
+  o.uid = t.owner.uid;
+  o.gid = t.owner.gid;
+  o.preserve_modes = t.preserve_modes;
+  load_host_tree(tree, t.src.resolved, t.src.display, o);
+  Hasher h(HashAlg::kSha256);
+  TreeListing out;
+  for (const auto& [path, e] : tree.entries()) {
+    std::string line = path + "\t" + fs_type_name(e.type) + "\t" + std::to_string(e.mode) + "\t" +
+                       std::to_string(e.uid) + ":" + std::to_string(e.gid) + "\t" + e.link_target;
+    if (e.type == FsType::kFile) {
+      line += "\t" + to_hex(digest_file(HashAlg::kSha256, e.content.host_path));
+      out.size += e.content.size;
+    }
+    h.update(line + "\n");
+  }
+  out.sha256 = h.finish();
+  return out;
 }
 
 BuildPlan make_plan(const recipe::Recipe& r, InputOpener opener) {

@@ -117,6 +117,16 @@ struct BuildPlan {
 // recipe place for a value no stage knows, or naming an unreadable file.
 BuildPlan make_plan(const recipe::Recipe& r, InputOpener opener = {});
 
+// An initrd tree input is recorded by the SHA-256 of its canonical listing:
+// one line per entry with path, type, mode, owner, target and content digest.
+// `size` is the sum of its files' sizes. The files are not kept open: a tree
+// may hold more files than a process maps.
+struct TreeListing {
+  std::uint64_t size = 0;
+  Bytes sha256;
+};
+TreeListing tree_listing(const recipe::InitrdTree& t);
+
 // The conversions make_plan uses; each throws InputError at `m`.
 RootfsFormat parse_rootfs_format(const std::string& s, const recipe::Mark& m);
 VerityLayout parse_verity_layout(const std::string& s, const recipe::Mark& m);
