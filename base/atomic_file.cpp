@@ -133,17 +133,18 @@ void AtomicFile::commit() {
   fsync_dir(parent_of(target_));
 }
 
-void write_file_atomic(const fs::path& target, std::span<const std::uint8_t> data, bool force) {
-  AtomicFile f(target, force);
+void write_file_atomic(const fs::path& target, std::span<const std::uint8_t> data, bool force,
+                       mode_t mode) {
+  AtomicFile f(target, force, mode);
   f.write(data);
   f.commit();
 }
 
-void write_file_atomic(const fs::path& target, const std::string& text, bool force) {
+void write_file_atomic(const fs::path& target, const std::string& text, bool force, mode_t mode) {
   write_file_atomic(target,
                     std::span<const std::uint8_t>(
                         reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
-                    force);
+                    force, mode);
 }
 
 }  // namespace mkguest

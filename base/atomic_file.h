@@ -61,7 +61,8 @@ class AtomicFile : public ByteSink {
 
 // Writes `data` to `target` through an AtomicFile.
 void write_file_atomic(const std::filesystem::path& target, std::span<const std::uint8_t> data,
-                       bool force);
-void write_file_atomic(const std::filesystem::path& target, const std::string& text, bool force);
+                       bool force, mode_t mode = 0644);
+void write_file_atomic(const std::filesystem::path& target, const std::string& text, bool force,
+                       mode_t mode = 0644);
 
 }  // namespace mkguest

@@ -93,8 +93,21 @@ std::string read_text_file(const std::filesystem::path& path) {
 }
 
 void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> data) {
-  Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+  // O_NOFOLLOW: never through a symlink; O_NONBLOCK: a FIFO does not hang the
+  // open; the fstat refuses a device, FIFO or socket before anything is
+  // truncated or chmodded. O_TRUNC is applied only once the entry is known to
+  // be a regular file.
+  Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644)};
+  if (f.fd < 0 && errno == ELOOP)
+    throw file_error(path.string(), "is a symlink: refusing to write through it");
+  if (f.fd < 0 && (errno == ENXIO || errno == EWOULDBLOCK))
+    throw file_error(path.string(), "is not a regular file: refusing to write to it");
   if (f.fd < 0) io_fail(path, "cannot create");
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) io_fail(path, "cannot stat");
+  if (!S_ISREG(st.st_mode))
+    throw file_error(path.string(), "is not a regular file: refusing to write to it");
+  if (::ftruncate(f.fd, 0) != 0) io_fail(path, "cannot truncate");
   if (::fchmod(f.fd, 0644) != 0) io_fail(path, "cannot chmod");
   std::size_t done = 0;
   while (done < data.size()) {

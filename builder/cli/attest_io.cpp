@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/file.h"
 
@@ -24,7 +25,7 @@ LoadedManifest load_manifest(const fs::path& arg) {
   return m;
 }
 
-void write_output(const std::string& path, const std::string& text) {
+void write_output(const std::string& path, const std::string& text, bool force, mode_t mode) {
   if (path.empty() || path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
@@ -32,7 +33,7 @@ void write_output(const std::string& path, const std::string& text) {
   }
   fs::path p(path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  write_file(p, text);
+  write_file_atomic(p, text, force, mode);
 }
 
 void warn(const std::string& message) { std::cerr << "mkguest: warning: " << message << "\n"; }

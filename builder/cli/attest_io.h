@@ -2,6 +2,8 @@
 // file, writing an output or stdout, warnings, secrets from the environment.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 
@@ -20,8 +22,10 @@ struct LoadedManifest {
 // MANIFEST may be the manifest file or an output directory holding manifest.json.
 LoadedManifest load_manifest(const std::filesystem::path& manifest_or_dir);
 
-// Writes to `path`, or to stdout when `path` is empty or "-".
-void write_output(const std::string& path, const std::string& text);
+// Writes to `path` atomically (base/atomic_file.h: a symlink, device node or
+// FIFO there is refused unless `force`, and is then replaced, never written
+// through), or to stdout when `path` is empty or "-".
+void write_output(const std::string& path, const std::string& text, bool force, mode_t mode = 0644);
 
 // Prints "mkguest: warning: MESSAGE" on stderr (e.g. a key file others can read).
 void warn(const std::string& message);

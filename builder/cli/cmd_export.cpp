@@ -22,6 +22,7 @@ namespace {
 
 struct TrusteeArgs {
   std::string manifest, output, values, script, se_dir;
+  bool force = false;
   attest::TrusteeOptions opts;
 };
 
@@ -30,13 +31,12 @@ void run_trustee(const TrusteeArgs& a) {
   json values = attest::trustee_reference_values(m.json, a.opts, m.path.string());
   std::string title = attest::find_string(m.json, {"recipe", "name"}) + " " +
                       attest::find_string(m.json, {"recipe", "version"});
-  write_output(a.output, attest::canonical_json(attest::trustee_message(values)));
-  if (!a.values.empty()) write_output(a.values, attest::canonical_json(values));
+  write_output(a.output, attest::canonical_json(attest::trustee_message(values)), a.force);
+  if (!a.values.empty()) write_output(a.values, attest::canonical_json(values), a.force);
   if (!a.script.empty()) {
     int skipped = 0;
     std::string script = attest::kbs_client_script(values, title, &skipped);
-    write_output(a.script, script);
-    if (!a.script.empty() && a.script != "-") fs::permissions(a.script, fs::perms(0755));
+    write_output(a.script, script, a.force, 0755);
     if (skipped)
       std::cerr
           << "mkguest: note: " << skipped << " reference value(s) hold several values, "
@@ -56,6 +56,8 @@ void add_trustee(CLI::App* exp) {
   c->add_option("MANIFEST", a->manifest, "manifest.json, or the output directory holding it")
       ->required();
   c->add_option("-o,--output", a->output, "write the RVPS message here (default: stdout)");
+  c->add_flag("--force", a->force,
+              "replace a symlink, device node or FIFO at an output path (never written through)");
   c->add_option("--values", a->values, "also write the reference values (the decoded payload)");
   c->add_option("--kbs-client-script", a->script,
                 "also write a sh script registering the values with kbs-client");
@@ -72,7 +74,7 @@ void add_trustee(CLI::App* exp) {
 
 struct ProvArgs {
   std::string manifest, output, builder_id = attest::kDefaultBuilderId;
-  bool reference_values = false;
+  bool reference_values = false, force = false;
 };
 
 void add_provenance(CLI::App* exp) {
@@ -84,6 +86,8 @@ void add_provenance(CLI::App* exp) {
   c->add_option("MANIFEST", a->manifest, "manifest.json, or the output directory holding it")
       ->required();
   c->add_option("-o,--output", a->output, "write here (default: stdout)");
+  c->add_flag("--force", a->force,
+              "replace a symlink, device node or FIFO at an output path (never written through)");
   c->add_option("--builder-id", a->builder_id, "runDetails.builder.id (a URI naming the builder)")
       ->capture_default_str();
   c->add_flag("--reference-values", a->reference_values,
@@ -96,12 +100,13 @@ void add_provenance(CLI::App* exp) {
     o.manifest_sha256 = m.sha256;
     json st = a->reference_values ? attest::reference_values_statement(m.json, o, m.path.string())
                                   : attest::slsa_provenance_statement(m.json, o, m.path.string());
-    write_output(a->output, attest::canonical_json(st));
+    write_output(a->output, attest::canonical_json(st), a->force);
   });
 }
 
 struct SbomArgs {
   std::string manifest, output, dpkg_status, rootfs, vendor = "debian";
+  bool force = false;
 };
 
 void add_sbom(CLI::App* exp) {
@@ -111,6 +116,8 @@ void add_sbom(CLI::App* exp) {
   c->add_option("MANIFEST", a->manifest, "manifest.json, or the output directory holding it")
       ->required();
   c->add_option("-o,--output", a->output, "write here (default: stdout)");
+  c->add_flag("--force", a->force,
+              "replace a symlink, device node or FIFO at an output path (never written through)");
   auto* st = c->add_option("--dpkg-status", a->dpkg_status, "a dpkg status file to list");
   c->add_option("--rootfs", a->rootfs, "a rootfs directory (uses its var/lib/dpkg/status if any)")
       ->excludes(st);
@@ -132,7 +139,8 @@ void add_sbom(CLI::App* exp) {
     o.manifest_sha256 = m.sha256;
     o.deb_vendor = a->vendor;
     write_output(a->output,
-                 attest::canonical_json(attest::spdx_sbom(m.json, pkgs, o, m.path.string())));
+                 attest::canonical_json(attest::spdx_sbom(m.json, pkgs, o, m.path.string())),
+                 a->force);
   });
 }
 

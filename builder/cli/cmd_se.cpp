@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "base/secret.h"
@@ -28,7 +29,7 @@ struct SeArgs {
   std::string root_ca, comm_key, header_key, comp_key, pcf, scf, psw;
   bool offline = false, no_verify = false, no_component_check = false, json = false;
   bool enable_dump = false, disable_dump = false, enable_pckmo = false, disable_pckmo = false;
-  bool enable_cck_ext = false, disable_cck_ext = false;
+  bool enable_cck_ext = false, disable_cck_ext = false, force = false;
   std::string test_seed, test_iv, test_ephemeral, test_tweaks;
 };
 
@@ -55,19 +56,6 @@ SecretBytes read_secret_key(const std::string& path, std::size_t size, const cha
     throw file_error(path, std::string(what) + " must be exactly " + std::to_string(size) +
                                " bytes, not " + std::to_string(b.size()));
   return b;
-}
-
-void commit(const fs::path& out, const std::function<void(const fs::path&)>& write) {
-  const fs::path tmp = out.parent_path() /
-                       ("." + out.filename().string() + ".mkguest-" + std::to_string(::getpid()));
-  try {
-    write(tmp);
-    fs::rename(tmp, out);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
 }
 
 void run(const SeArgs& a) {
@@ -168,14 +156,14 @@ void run(const SeArgs& a) {
                  "PRODUCTION\n";
   auto rnd = a.test_seed.empty() ? se::system_random() : se::seeded_random(a.test_seed);
 
-  se::BuiltImage img;
-  commit(a.output, [&](const fs::path& tmp) {
-    FileSink sink(tmp);
-    img = se::write_image(in, s, f, *rnd, sink);
-    sink.finish();
-  });
-  if (!a.hdr_out.empty())
-    commit(a.hdr_out, [&](const fs::path& tmp) { write_file(tmp, img.header); });
+  // Both outputs are checked before anything is written; each is committed
+  // atomically (base/atomic_file.h).
+  check_output_target(a.output, a.force);
+  if (!a.hdr_out.empty()) check_output_target(a.hdr_out, a.force);
+  AtomicFile out(a.output, a.force);
+  const se::BuiltImage img = se::write_image(in, s, f, *rnd, out);
+  out.commit();
+  if (!a.hdr_out.empty()) write_file_atomic(a.hdr_out, img.header, a.force);
   if (a.json) {
     std::cout << se::values_json(img).dump(2) << "\n";
     return;
@@ -221,6 +209,8 @@ void register_se(CLI::App& app) {
               "do not verify the host-key documents (the workload is then not secured)");
   b->add_option("-o,--output", a->output, "the SE image")->required();
   b->add_option("--hdr-out", a->hdr_out, "also write the bare SE header (hdr.bin) here");
+  b->add_flag("--force", a->force,
+              "replace a symlink, device node or FIFO at -o or --hdr-out (never written through)");
   b->add_option("--stage3a", a->stage3a, "the stage3a loader (stage3a.bin)")
       ->check(CLI::ExistingFile);
   b->add_option("--stage3b", a->stage3b, "the stage3b loader (stage3b_reloc.bin)")

@@ -4,6 +4,7 @@
 // printed.
 #include <iostream>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest/dsse.h"
@@ -28,6 +29,7 @@ std::string default_payload_type(const Bytes& payload) {
 
 struct SignArgs {
   std::string file, key, cert, payload_type, passphrase_env, output, pkcs11_module;
+  bool force = false;
 };
 
 void run_sign(const SignArgs& a) {
@@ -38,7 +40,7 @@ void run_sign(const SignArgs& a) {
   if (!a.cert.empty()) signer.check_certificate(read_file(a.cert), a.cert);
   json env = attest::dsse_sign(signer, type, payload);
   std::string out = a.output.empty() ? a.file + ".dsse.json" : a.output;
-  write_output(out, attest::canonical_json(env));
+  write_output(out, attest::canonical_json(env), a.force);
   std::cerr << "mkguest: signed " << a.file << " (" << type << ") with key " << signer.keyid()
             << "\n";
 }
@@ -47,6 +49,7 @@ struct VerifyArgs {
   std::string envelope, payload, payload_out, ca;
   std::vector<std::string> keys;
   std::string cert;
+  bool force = false;
 };
 
 void run_verify_signature(const VerifyArgs& a) {
@@ -80,7 +83,7 @@ void run_verify_signature(const VerifyArgs& a) {
     set_exit_code(static_cast<int>(ExitCode::kMismatch));
     return;
   }
-  if (!a.payload_out.empty()) write_file(a.payload_out, r.payload);
+  if (!a.payload_out.empty()) write_file_atomic(a.payload_out, r.payload, a.force);
   std::cout << a.envelope << ": OK (" << r.payload_type << ", key " << r.keyid << ")\n";
 }
 
@@ -106,6 +109,8 @@ void register_sign(CLI::App& app) {
   sign->add_option("--payload-type", s->payload_type,
                    "DSSE payloadType (default: from the content: in-toto or mkguest manifest)");
   sign->add_option("-o,--output", s->output, "envelope file (default: FILE.dsse.json)");
+  sign->add_flag("--force", s->force,
+                 "replace a symlink, device node or FIFO at the output (never written through)");
   sign->callback([s] { run_sign(*s); });
 
   auto v = std::make_shared<VerifyArgs>();
@@ -119,6 +124,8 @@ void register_sign(CLI::App& app) {
   ver->add_option("--ca", v->ca, "PEM trust anchors the --cert must chain to");
   ver->add_option("--payload", v->payload, "also require the payload to equal this file");
   ver->add_option("--payload-out", v->payload_out, "write the verified payload here");
+  ver->add_flag("--force", v->force,
+                "replace a symlink, device node or FIFO at --payload-out (never written through)");
   ver->callback([v] { run_verify_signature(*v); });
 }
 

@@ -98,6 +98,11 @@ void rebuild(const std::string& recipe, const fs::path& dir, const attest::json&
 }
 
 void run(const Args& a) {
+  if (a.manifest.empty()) {
+    // OUTDIR's own manifest.json: a regular file, not a symlink out of OUTDIR.
+    const attest::VerifyContext probe{a.outdir, {}, a.outdir};
+    probe.output_path("manifest.json");
+  }
   LoadedManifest m = load_manifest(a.manifest.empty() ? a.outdir : a.manifest);
   attest::VerifyContext ctx{a.outdir, m.json, m.path.string()};
   // Inputs named relative to the recipe are found beside it; --inputs adds places.

@@ -68,6 +68,14 @@ StagedDir::StagedDir(const fs::path& outdir) : outdir_(outdir) {
   if (!fs::is_directory(parent, ec)) {
     throw UsageError("cannot create the output directory's parent '" + parent.string() + "'");
   }
+  // The output directory is replaced by a rename, never written through: a
+  // symlink there would be swapped away (and its target left stale), so it is
+  // refused and named.
+  if (fs::is_symlink(fs::symlink_status(outdir_, ec))) {
+    throw file_error(outdir_.string(),
+                     "the output directory is a symlink: refusing to replace it (give the "
+                     "directory it points to)");
+  }
   if (fs::exists(outdir_, ec)) {
     if (!fs::is_directory(outdir_, ec)) {
       throw UsageError("'" + outdir_.string() + "' exists and is not a directory");

@@ -123,7 +123,22 @@ fs::path VerifyContext::output_path(const std::string& file) const {
   for (const auto& part : rel)
     if (part == "..") bad = true;
   if (bad) throw file_error(manifest_source, "output file name '" + file + "' escapes OUTDIR");
-  return outdir / rel;
+  // Nothing is read through a symlink or from a special file: a build writes
+  // only directories and regular files into OUTDIR.
+  fs::path p = outdir;
+  std::error_code ec;
+  for (const auto& part : rel) {
+    p /= part;
+    const fs::file_status st = fs::symlink_status(p, ec);
+    if (!fs::exists(st)) break;  // a missing output is a finding of its check
+    if (fs::is_symlink(st))
+      throw file_error(p.string(), "is a symlink: verify reads no output through a symlink");
+    if (p != outdir / rel && !fs::is_directory(st))
+      throw file_error(p.string(), "is not a directory");
+    if (p == outdir / rel && !fs::is_regular_file(st))
+      throw file_error(p.string(), "is not a regular file");
+  }
+  return p;
 }
 
 std::vector<VerifyCheck> default_verify_checks() {

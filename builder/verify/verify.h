@@ -27,7 +27,8 @@ struct VerifyContext {
   // Where inputs named in the manifest (by the path the recipe gave them)
   // are looked for: the recipe's directory, --inputs DIR.
   std::vector<std::filesystem::path> input_dirs = {};
-  // An output's path in outdir; throws InputError for names that escape it.
+  // An output's path in outdir; throws InputError for names that escape it,
+  // and for a symlink or special file on the way (nothing is read through one).
   std::filesystem::path output_path(const std::string& file) const;
   // An input's path: absolute as recorded, or found under input_dirs; empty
   // when it is nowhere.
