@@ -9,12 +9,26 @@ InputError error_at(const SourceSet& sources, const Mark& mark, const std::strin
   if (mark.line > 0) {
     std::string text = sources.line(mark.file, mark.line);
     if (!text.empty()) {
-      std::string caret;
+      // A very long line (a generated or hostile recipe) is shown as a
+      // window of kWindow bytes around the column, marked with "...".
+      constexpr int kWindow = 120;
+      int col = std::max(mark.col, 1);
+      std::string lead;
+      if (static_cast<int>(text.size()) > kWindow) {
+        const int from = std::clamp(col - 1 - kWindow / 2, 0, static_cast<int>(text.size()));
+        const bool cut_end = static_cast<int>(text.size()) - from > kWindow;
+        text = text.substr(static_cast<std::size_t>(from), kWindow) + (cut_end ? "..." : "");
+        if (from > 0) {
+          lead = "...";
+          col -= from;
+        }
+      }
+      std::string caret(lead.size(), ' ');
       // Keep tabs so the caret lines up under the same column.
-      for (int i = 1; i < mark.col && i - 1 < static_cast<int>(text.size()); ++i) {
+      for (int i = 1; i < col && i - 1 < static_cast<int>(text.size()); ++i) {
         caret += text[i - 1] == '\t' ? '\t' : ' ';
       }
-      detail = "  " + text + "\n  " + caret + "^";
+      detail = "  " + lead + text + "\n  " + caret + "^";
     }
   }
   return InputError(mark.file, mark.place(), message, detail);

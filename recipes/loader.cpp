@@ -266,6 +266,19 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
                                    "}': nothing in this recipe defines it" +
                                    did_you_mean(ref.name, names));
       }
+      // The cmdline is validated as it will be expanded: ${name} and
+      // ${version} are the recipe's own text (the verity variables are hex).
+      const std::string* value = ref.name == "name"      ? &r.name
+                                 : ref.name == "version" ? &r.version
+                                                         : nullptr;
+      if (value && value->find_first_of(std::string("\n\r\0", 3)) != std::string::npos) {
+        const Node* def = r.tree.get(ref.name);
+        c.fail(at(ref.offset),
+               "cmdline: '${" + ref.name +
+                   "}' expands to a value with a newline, carriage return "
+                   "or NUL byte" +
+                   (def ? " (" + ref.name + " is set at " + def->mark.place() + ")" : ""));
+      }
     }
     for (char ch : part.text) {
       if (ch == '\n' || ch == '\r' || ch == '\0') {

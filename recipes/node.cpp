@@ -1,8 +1,14 @@
 #include "recipes/node.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
+#include <optional>
 #include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "recipes/diagnostics.h"
 
@@ -33,8 +39,9 @@ struct Converter {
                      "the recipe has more than " + std::to_string(kMaxNodes) + " nodes");
     }
     if (depth > kMaxDepth) {
-      throw error_at(sources, out.mark,
-                     "the recipe nests deeper than " + std::to_string(kMaxDepth) + " levels");
+      throw error_at(
+          sources, out.mark,
+          "nesting too deep: a recipe may nest at most " + std::to_string(kMaxDepth) + " levels");
     }
     switch (y.Type()) {
       case YAML::NodeType::Undefined:
@@ -124,11 +131,92 @@ std::string SourceSet::line(const std::string& file, int line) const {
   return s;
 }
 
+namespace {
+
+// The place of the first byte of `text` that is not UTF-8 (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF), if any. Columns
+// count bytes, as yaml-cpp's marks do.
+std::optional<std::pair<Mark, unsigned>> first_non_utf8(const std::string& text,
+                                                        const std::string& display) {
+  int line = 1, col = 1;
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned c = b[i];
+    std::size_t len = c < 0x80             ? 1
+                      : (c & 0xe0) == 0xc0 ? 2
+                      : (c & 0xf0) == 0xe0 ? 3
+                      : (c & 0xf8) == 0xf0 ? 4
+                                           : 0;
+    bool ok = len != 0 && len <= n - i;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (b[i + k] & 0xc0) == 0x80;
+    if (ok && len == 2) ok = c >= 0xc2;
+    if (ok && len == 3) {
+      const unsigned cp = (c & 0x0f) << 12 | (b[i + 1] & 0x3f) << 6 | (b[i + 2] & 0x3f);
+      ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+    }
+    if (ok && len == 4) {
+      const unsigned cp =
+          (c & 0x07) << 18 | (b[i + 1] & 0x3f) << 12 | (b[i + 2] & 0x3f) << 6 | (b[i + 3] & 0x3f);
+      ok = cp >= 0x10000 && cp <= 0x10ffff;
+    }
+    if (!ok) return std::make_pair(Mark{display, line, col}, c);
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      col += static_cast<int>(len);
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
+// The line of the document marker ("---" or "...") that ends the recipe's
+// first document, for an error on anything after it.
+Mark second_document(const std::string& text, const std::string& display) {
+  int line = 1;
+  bool content = false;
+  for (std::size_t pos = 0; pos < text.size(); ++line) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view l(text.data() + pos, end - pos);
+    const bool marker = (l.substr(0, 3) == "---" || l.substr(0, 3) == "...") &&
+                        (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker && (content || l.substr(0, 3) == "...")) return Mark{display, line, 1};
+    const std::size_t first = l.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && l[first] != '#' && !marker) content = true;
+    pos = end + 1;
+  }
+  return Mark{display, 1, 1};
+}
+
+}  // namespace
+
 Node parse_yaml(const std::string& text, const std::string& display,
                 const std::filesystem::path& base_dir, const SourceSet& sources) {
+  // YAML is Unicode text; a recipe's bytes must be UTF-8 (its strings reach
+  // the manifest, which is JSON). File names are written in UTF-8 too.
+  if (auto bad = first_non_utf8(text, display)) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", bad->second);
+    throw error_at(sources, bad->first,
+                   std::string("the recipe is not UTF-8 text (byte ") + hex + ")");
+  }
   YAML::Node doc;
   try {
-    doc = YAML::Load(text);
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      throw error_at(sources, second_document(text, display),
+                     "a recipe is one YAML document: nothing may follow a document marker "
+                     "('---' or '...')");
+    }
+    if (!docs.empty()) doc = docs.front();
+  } catch (const YAML::DeepRecursion& e) {
+    Mark m{display, e.mark.line + 1, e.mark.column + 1};
+    throw error_at(
+        sources, m,
+        "nesting too deep: a recipe may nest at most " + std::to_string(kMaxDepth) + " levels");
   } catch (const YAML::Exception& e) {
     Mark m{display, e.mark.line + 1, e.mark.column + 1};
     throw error_at(sources, m, "invalid YAML: " + e.msg);
@@ -147,10 +235,20 @@ Node parse_yaml(const std::string& text, const std::string& display,
 
 Node parse_override_value(const std::string& text, const std::string& display,
                           const std::filesystem::path& base_dir) {
+  if (auto bad = first_non_utf8(text, display)) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", bad->second);
+    throw InputError(display, "", std::string("the value is not UTF-8 text (byte ") + hex + ")");
+  }
   YAML::Node doc;
   SourceSet none;
   try {
-    doc = YAML::Load(text);
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1)
+      throw InputError(display, "", "invalid value: more than one YAML document");
+    if (!docs.empty()) doc = docs.front();
+  } catch (const YAML::DeepRecursion&) {
+    throw InputError(display, "", "invalid value: nesting too deep");
   } catch (const YAML::Exception& e) {
     throw InputError(display, "", "invalid value: " + e.msg);
   }

@@ -107,6 +107,11 @@ void stage_cmdline(BuildContext& ctx) {
       throw InputError(part.mark.file, part.mark.place(),
                        std::string("variable '${") + e.what() + "}' has no value in this build");
     }
+    // The loader checked the written text and the recipe's own variables;
+    // this holds for every value a variable can take in a build.
+    if (text.find_first_of(std::string("\n\r\0", 3)) != std::string::npos)
+      throw InputError(part.mark.file, part.mark.place(),
+                       "the expanded cmdline must not contain newlines or NUL bytes");
     if (text.empty()) continue;
     if (!joined.empty()) joined.push_back(' ');
     joined.append(text);

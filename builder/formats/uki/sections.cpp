@@ -121,8 +121,17 @@ std::string stub_version(std::span<const std::uint8_t> stub, const std::string& 
   const auto a = text.find(key);
   if (a == std::string::npos) return "";
   const auto b = text.find(" ####", a);
-  return text.substr(a + key.size(),
-                     b == std::string::npos ? std::string::npos : b - a - key.size());
+  std::string version =
+      text.substr(a + key.size(), b == std::string::npos ? std::string::npos : b - a - key.size());
+  // The version reaches the manifest (JSON) and the build summary: printable
+  // ASCII only, as systemd writes it.
+  for (std::size_t i = 0; i < version.size(); ++i) {
+    const auto c = static_cast<unsigned char>(version[i]);
+    if (c < 0x20 || c > 0x7e)
+      throw offset_error(name, s->raw_pointer + a + key.size() + i,
+                         "the stub's .sdmagic version is not printable ASCII");
+  }
+  return version;
 }
 
 UkiSections ukify_sections(std::span<const std::uint8_t> stub, const UkiContents& c) {

@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/formats/pe/image.h"
+#include "builder/formats/uki/sections.h"
 #include "builder/formats/uki/writer.h"
 #include "tests/test_util.h"
 
@@ -127,4 +128,22 @@ TEST_CASE("uki build: the overflowing stub is an input error with its offset", "
   r = test::run_mkguest({"uki", "build", "--stub", "N", "--linux", "K", "-o", "U"}, {}, d.path());
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("N:0x86: error: NumberOfSections is 0") != std::string::npos);
+}
+
+TEST_CASE("uki: a stub version that is not printable ASCII is refused at its offset",
+          "[uki][hostile]") {
+  Bytes s = stub({{".text", 0x400, 0x200}, {".sdmagic", 0x600, 0x200}}, 0x800);
+  const std::string magic = "#### LoaderInfo: systemd-stub 257\xff ####";
+  std::copy(magic.begin(), magic.end(), s.begin() + 0x600);
+  // The version reaches the manifest (JSON): 0xff would end the build with an
+  // internal JSON error; it is an input error at the byte.
+  try {
+    stub_version(s, "S");
+    FAIL("accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) ==
+          "S:0x621: error: the stub's .sdmagic version is not printable ASCII");
+  }
+  s[0x621] = '1';
+  CHECK(stub_version(s, "S") == "2571");
 }
