@@ -56,7 +56,7 @@ void run_verify_signature(const VerifyArgs& a) {
   if (a.keys.empty() && a.cert.empty()) throw UsageError("give --key or --cert");
   std::vector<keys::Verifier> verifiers;
   for (const auto& k : a.keys) {
-    const SecretBytes pem(read_file(k));  // may be a private key
+    const SecretBytes pem(read_file(k));  // wiped, should it be a (refused) private key
     verifiers.push_back(keys::Verifier::from_pem(pem, k));
   }
   if (!a.cert.empty()) {

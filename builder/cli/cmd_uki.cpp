@@ -18,6 +18,7 @@
 #include "builder/formats/pe/sign.h"
 #include "builder/formats/uki/sections.h"
 #include "builder/formats/uki/writer.h"
+#include "builder/keys/keys.h"
 #include "builder/measure/pcr_sign.h"
 
 namespace mkguest::cli {
@@ -129,8 +130,14 @@ void run(const Args& a) {
   }
   if (!a.splash.empty()) c.splash = read_file(a.splash);
   if (!a.devicetree.empty()) c.devicetree = read_file(a.devicetree);
-  if (!a.pcrpkey.empty()) c.pcrpkey = read_file(a.pcrpkey);
-  if (!a.pcr_public_key.empty() && a.pcrpkey.empty()) c.pcrpkey = read_file(a.pcr_public_key);
+  if (!a.pcrpkey.empty()) {
+    c.pcrpkey = read_file(a.pcrpkey);
+    keys::refuse_private_pem(*c.pcrpkey, a.pcrpkey);
+  }
+  if (!a.pcr_public_key.empty() && a.pcrpkey.empty()) {
+    c.pcrpkey = read_file(a.pcr_public_key);
+    keys::refuse_private_pem(*c.pcrpkey, a.pcr_public_key);
+  }
   for (const auto& s : a.sbat) {
     const Bytes b = text_or_file(s);
     c.sbat.emplace_back(b.begin(), b.end());

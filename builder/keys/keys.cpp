@@ -82,7 +82,22 @@ void check_supported(EVP_PKEY* k, const std::string& source) {
     throw file_error(source, "RSA keys shorter than 2048 bits are refused");
 }
 
+// Any PEM private key block: PKCS#8 ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"),
+// and the traditional "RSA/EC/DSA/OPENSSH PRIVATE KEY".
+bool holds_private_pem(std::span<const std::uint8_t> pem) {
+  const std::string_view text(reinterpret_cast<const char*>(pem.data()), pem.size());
+  for (std::size_t at = text.find("-----BEGIN "); at != std::string_view::npos;
+       at = text.find("-----BEGIN ", at + 1)) {
+    const std::size_t end = text.find("-----", at + 11);
+    if (end == std::string_view::npos) break;
+    const std::string_view label = text.substr(at + 11, end - at - 11);
+    if (label.size() >= 11 && label.substr(label.size() - 11) == "PRIVATE KEY") return true;
+  }
+  return false;
+}
+
 Pkey read_public(std::span<const std::uint8_t> pem, const std::string& source) {
+  refuse_private_pem(pem, source);
   {
     Bio b = mem_bio(pem);
     if (Cert c{PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr)}) {
@@ -96,16 +111,18 @@ Pkey read_public(std::span<const std::uint8_t> pem, const std::string& source) {
     if (Pkey k{PEM_read_bio_PUBKEY(b.get(), nullptr, nullptr, nullptr)}) return k;
   }
   ERR_clear_error();
-  {
-    Bio b = mem_bio(pem);
-    std::string empty;
-    if (Pkey k{PEM_read_bio_PrivateKey(b.get(), nullptr, passphrase_cb, &empty)}) return k;
-  }
-  ERR_clear_error();
-  throw file_error(source, "no PEM certificate, public key or unencrypted private key");
+  throw file_error(source, "not a PEM public key or certificate");
 }
 
 }  // namespace
+
+void refuse_private_pem(std::span<const std::uint8_t> pem, const std::string& source) {
+  if (holds_private_pem(pem))
+    throw file_error(source,
+                     "holds a PEM private key where a public key is expected: give the public key "
+                     "(openssl pkey -in KEY -pubout) or a certificate; a private key is never "
+                     "embedded or published");
+}
 
 struct Signer::Key {
   Pkey pkey;

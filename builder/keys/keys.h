@@ -65,7 +65,13 @@ struct SignerRequest {
 // read as a secret (`warn` hears when group or others may access it).
 Signer load_signer(const SignerRequest& r, const std::function<void(const std::string&)>& warn);
 
-// A public key, from a PEM public key, X.509 certificate or private key.
+// Throws an InputError naming `source` when the file holds a PEM private key
+// block of any kind: wherever a public key is expected (a UKI's .pcrpkey, a
+// recipe's public_key, verify-signature --key), a private key is refused, so
+// that it is never embedded in an image or published by mistake.
+void refuse_private_pem(std::span<const std::uint8_t> pem, const std::string& source);
+
+// A public key, from a PEM public key or X.509 certificate (never a private key).
 class Verifier {
  public:
   static Verifier from_pem(std::span<const std::uint8_t> pem, const std::string& source);

@@ -75,6 +75,7 @@ std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
 
 void check_pcr_public_key(const keys::Signer& key, std::span<const std::uint8_t> pub_pem,
                           const std::string& source) {
+  keys::refuse_private_pem(pub_pem, source);
   BIO* b = BIO_new_mem_buf(pub_pem.data(), static_cast<int>(pub_pem.size()));
   EVP_PKEY* pub = PEM_read_bio_PUBKEY(b, nullptr, nullptr, nullptr);
   if (!pub) {

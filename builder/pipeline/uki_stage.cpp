@@ -10,6 +10,7 @@
 #include "builder/formats/pe/sign.h"
 #include "builder/formats/uki/sections.h"
 #include "builder/formats/uki/writer.h"
+#include "builder/keys/keys.h"
 #include "builder/measure/pcr_sign.h"
 #include "builder/measure/uki_pcrs.h"
 #include "builder/pipeline/coverage.h"
@@ -86,6 +87,7 @@ void stage_uki(BuildContext& ctx) {
   c.sbat = u.sbat;
   if (u.pcr_signature.present) {
     c.pcrpkey = read_file(u.pcr_signature.public_key.resolved);
+    keys::refuse_private_pem(*c.pcrpkey, u.pcr_signature.public_key.display);
     add_input(ctx, "uki-pcr-public-key", u.pcr_signature.public_key, *c.pcrpkey);
   }
   UkiSections sections = ukify_sections(stub.bytes(), c);

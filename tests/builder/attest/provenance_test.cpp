@@ -75,8 +75,11 @@ TEST_CASE("provenance: the reference-values statement and its signature", "[prov
               .exit_code == 0);
   json env = json::parse(read_text(t / "rv.intoto.json.dsse.json"));
   CHECK(env["payloadType"] == "application/vnd.in-toto+json");
+  REQUIRE(run({"openssl", "pkey", "-in", (t / "k.pem").string(), "-pubout", "-out",
+               (t / "pub.pem").string()})
+              .exit_code == 0);
   auto v = run_mkguest({"verify-signature", (t / "rv.intoto.json.dsse.json").string(), "--key",
-                        (t / "k.pem").string(), "--payload-out", (t / "payload.json").string()});
+                        (t / "pub.pem").string(), "--payload-out", (t / "payload.json").string()});
   CHECK(v.exit_code == 0);
   CHECK(read_text(t / "payload.json") == read_text(t / "rv.intoto.json"));
 }

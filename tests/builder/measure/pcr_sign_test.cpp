@@ -150,4 +150,11 @@ TEST_CASE("outputs.uki.pcr_signature gives the UKI `uki build --pcr-private-key`
   REQUIRE(c.exit_code == 0);
   CHECK(test::sha256_file(d / "out/uki.efi") == test::sha256_file(d / "cli.efi"));
   CHECK(test::read_text(d / "out/manifest.json").find("uki-pcr-public-key") != std::string::npos);
+  // The private key given as public_key is refused, not embedded in .pcrpkey.
+  auto p = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "out2", "--set",
+                              "outputs.uki.pcr_signature.public_key=pcr.key"},
+                             {}, d.path());
+  CHECK(p.exit_code == 2);
+  CHECK_THAT(p.err, Catch::Contains("pcr.key: error: holds a PEM private key"));
+  CHECK_FALSE(fs::exists(d / "out2"));
 }
