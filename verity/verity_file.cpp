@@ -251,7 +251,12 @@ VerifyResult verify_files(const std::filesystem::path& data, const std::filesyst
     vp.flags = CRYPT_VERITY_NO_HEADER | CRYPT_VERITY_CHECK_HASH;
     r = crypt_format(cd.get(), CRYPT_VERITY, nullptr, nullptr, nullptr, nullptr, 0, &vp);
     if (r < 0) {
-      throw InternalError("libcryptsetup rejected the verity parameters: " + result.log);
+      // The parameters come from the caller (a manifest, a command line): an
+      // input problem, reported with libcryptsetup's own words.
+      std::string log = result.log;
+      while (!log.empty() && (log.back() == '\n' || log.back() == ' ')) log.pop_back();
+      throw ValueError("libcryptsetup rejects these verity parameters" +
+                       (log.empty() ? std::string() : ": " + log));
     }
   }
   r = crypt_activate_by_volume_key(cd.get(), nullptr,

@@ -345,7 +345,16 @@ void verify_volume(const VerifyContext& ctx, const json& vol, std::vector<Findin
   try {
     r = verity::verify_files(data_path, hash_path, params, root_bytes);
   } catch (const Error& e) {
-    findings->push_back({"verity", name, e.what()});
+    // Fields of a (mutated or hand-edited) manifest that no verity volume can
+    // have, or that libcryptsetup rejects: a finding naming the fields, not
+    // an error of verify itself.
+    findings->push_back({"verity", name,
+                         "the manifest's verity fields (" +
+                             std::string(params.superblock ? "hash_offset, the superblock"
+                                                           : "hash_algorithm, salt, hash_type, "
+                                                             "data_block_size, hash_block_size, "
+                                                             "data_blocks, hash_offset") +
+                             ") do not describe a volume: " + e.message()});
     return;
   }
   if (!r.ok)

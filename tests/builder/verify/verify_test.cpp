@@ -203,6 +203,24 @@ TEST_CASE("verify: dm-verity volumes are checked through libcryptsetup", "[verif
     CHECK(r.exit_code == 1);
     CHECK(r.out.find("DIFFERENT verity: rootfs.img") != std::string::npos);
   }
+  SECTION("manifest fields libcryptsetup rejects are a finding naming the fields") {
+    for (const auto& [field, value] :
+         std::vector<std::pair<std::string, json>>{{"hash_type", 7},
+                                                   {"data_block_size", 4097},
+                                                   {"hash_block_size", 16},
+                                                   {"data_blocks", 0},
+                                                   {"hash_offset", 100}}) {
+      json mm = m;
+      mm["verity"]["nosb"][field] = value;
+      write_text(t / "out/manifest.json", mm.dump(2));
+      auto r = run_mkguest({"verify", (t / "out").string()});
+      INFO(field << " " << value.dump() << "\n" << r.out << r.err);
+      CHECK(r.exit_code == 1);
+      CHECK(r.out.find("DIFFERENT verity: rootfs.img: the manifest's verity fields") !=
+            std::string::npos);
+      CHECK((r.out + r.err).find("error") == std::string::npos);
+    }
+  }
 }
 
 }  // namespace
