@@ -77,6 +77,12 @@ TEST_CASE("TDVF parser rejects bad metadata with the offset", "[tdx]") {
   CHECK_THAT(error_of(with_section({0, 0, 0x900000, 1ull << 52, 3, 0})),
              Catch::Contains("fw.fd:0xf0a0: error: TDVF TEMP_MEM section 4") &&
                  Catch::Contains("more than 4 GiB of memory"));
+  // MR.EXTEND over 4 GiB took 34 s before failing without a file name: an
+  // extended section over 256 MiB fails at once, at its offset.
+  CHECK_THAT(error_of(with_section({0xE000, 0x1000, 0x80000000, 0xF0000000, 1, 1})),
+             Catch::Contains("fw.fd:0xf0a0: error: TDVF CFV section 4") &&
+                 Catch::Contains("MR.EXTEND sections declare more than 256 MiB"));
+  CHECK(error_of(with_section({0xE000, 0x1000, 0x80000000, 0x1000000, 1, 1})).empty());
   auto sig = fx::synth_tdvf(fx::default_sections());
   sig[0xF000] = 'X';
   CHECK_THAT(error_of(sig), Catch::Contains("fw.fd:0xf000: error: TDVF descriptor signature"));
