@@ -193,6 +193,15 @@ BuiltImage write_image(const ImageInputs& in, const Secrets& sec, const Flags& f
   std::uint64_t ipib_off = after_stage3a;
   const std::uint64_t hdr_off =
       pvimg ? std::max<std::uint64_t>(after_stage3a, 0x14000) : after_stage3a + kPage;
+  // pvextract-hdr, and our reader, look for the header from 0x14000 on: a
+  // stage3a of 8 KiB or less would put a genprotimg-layout header before it,
+  // in an image that no reader finds (s390-tools' stage3a is about 10 KB).
+  if (hdr_off < 0x14000)
+    throw file_error(in.stage3a_name,
+                     std::to_string(in.stage3a.size()) + " bytes would put the SE header at " +
+                         hex_offset(hdr_off) +
+                         ", before 0x14000 where pvextract-hdr and inspect look for it; give "
+                         "s390-tools' stage3a.bin (more than 8 KiB) or --layout pvimg");
   std::uint64_t next = hdr_off + page_align(phs);
 
   Bytes parm;

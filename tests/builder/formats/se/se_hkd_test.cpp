@@ -49,7 +49,7 @@ TEST_CASE("SE host-key documents are verified like genprotimg does", "[se][hkd]"
   std::string k(0x10440, '\0');
   k.replace(0x10008, 6, "S390EP");
   test::write_text(pki.dir / "kernel", k);
-  test::write_text(pki.dir / "s3a", std::string(100, 'a'));
+  test::write_text(pki.dir / "s3a", std::string(9912, 'a'));  // more than 8 KiB
   test::write_text(pki.dir / "s3b", std::string(100, 'b'));
   const std::vector<std::string> chain = {"-C", pki.p("ibm.crt"), "-C", pki.p("inter_ca.crt")};
 

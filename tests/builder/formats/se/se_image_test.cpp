@@ -346,3 +346,26 @@ TEST_CASE("SE images in pvimg's layout: order, IPIB, metadata, and a round trip"
   REQUIRE(insp.exit_code == 0);
   CHECK(nlohmann::json::parse(insp.out)["layout"] == "pvimg");
 }
+
+TEST_CASE("SE: a stage3a that would put the header before 0x14000 is refused", "[se]") {
+  // genprotimg's layout puts the header one page after stage3a: a 4 KiB
+  // stage3a put it at 0x12000, where neither pvextract-hdr nor inspect looks.
+  test::TempDir d;
+  write_inputs(d.path());
+  write_file(d / "stage3a.bin", pattern(4096, 7, 3));
+  auto args = base_args(d.path());
+  args.insert(args.end(), {"-k", vec("host.crt").string(), "-o", (d / "small.img").string()});
+  auto r = test::run_mkguest(args);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("stage3a.bin: error: 4096 bytes would put the SE header at "
+                                    "0x12000, before 0x14000"));
+  CHECK_FALSE(fs::exists(d / "small.img"));
+  // pvimg's layout keeps the header at 0x14000 at the earliest: what it
+  // writes is read back.
+  args.insert(args.end(), {"--layout", "pvimg"});
+  r = test::run_mkguest(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const Bytes image = read_file(d / "small.img");
+  CHECK(se::parse_image(image, "small.img").header.offset == 0x14000);
+}
