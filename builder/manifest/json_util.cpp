@@ -22,15 +22,14 @@ void collect(const json& v, std::vector<std::string>* out) {
 }
 }  // namespace
 
-std::string canonical_json(const json& value) { return value.dump(2) + "\n"; }
-
 json parse_manifest(std::string_view text, const std::string& source) {
   json m = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (m.is_discarded()) throw file_error(source, "not valid JSON");
   if (!m.is_object()) throw file_error(source, "a manifest is a JSON object");
   const json* v = find(m, {"manifest_version"});
-  if (!v || !v->is_number_integer() || v->get<std::int64_t>() != 1)
-    throw file_error(source, "unsupported manifest_version (this mkguest reads version 1)");
+  if (!v || !v->is_number_integer() || v->get<std::int64_t>() != kManifestVersion)
+    throw file_error(source, "unsupported manifest_version (this mkguest reads version " +
+                                 std::to_string(kManifestVersion) + ")");
   return m;
 }
 

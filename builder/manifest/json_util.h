@@ -12,16 +12,17 @@
 
 #include "base/digest.h"
 #include "base/encoding.h"
+#include "builder/manifest/manifest.h"
 
 namespace mkguest::attest {
 
 using json = nlohmann::json;
 
-// The project's canonical JSON text: sorted keys, 2-space indent, trailing newline.
-std::string canonical_json(const json& value);
+// The one canonical JSON serialiser (builder/manifest/manifest.h).
+using mkguest::canonical_json;
 
 // Parses manifest text. Throws InputError naming `source` when it is not JSON,
-// not an object, or has a manifest_version other than 1.
+// not an object, or has a manifest_version other than kManifestVersion.
 json parse_manifest(std::string_view text, const std::string& source);
 
 // value[k0][k1]... or nullptr when any step is missing or not an object.

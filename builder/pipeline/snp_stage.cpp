@@ -17,10 +17,15 @@ std::string hex_value(std::uint64_t v) {
 }
 }  // namespace
 
-std::uint64_t snp_policy_value(const recipe::SnpSpec& s) {
-  return static_cast<std::uint64_t>(s.abi_minor) | static_cast<std::uint64_t>(s.abi_major) << 8 |
-         (s.smt_allowed ? 1ull << 16 : 0) | 1ull << 17 | (s.migrate_ma ? 1ull << 18 : 0) |
-         (s.debug ? 1ull << 19 : 0) | (s.single_socket ? 1ull << 20 : 0);
+snp::SnpPolicy snp_policy_of(const recipe::SnpSpec& s) {
+  snp::SnpPolicy p;
+  p.abi_major = static_cast<std::uint8_t>(s.abi_major);
+  p.abi_minor = static_cast<std::uint8_t>(s.abi_minor);
+  p.smt_allowed = s.smt_allowed;
+  p.migrate_ma = s.migrate_ma;
+  p.debug = s.debug;
+  p.single_socket = s.single_socket;
+  return p;
 }
 
 void stage_measure_snp(BuildContext& ctx) {
@@ -106,7 +111,7 @@ void stage_measure_snp(BuildContext& ctx) {
       }
     }
   }
-  std::uint64_t policy = snp_policy_value(s);
+  const std::uint64_t policy = snp::snp_policy_word(snp_policy_of(s));
   ctx.manifest.measurements()["snp"] = {
       {"firmware",
        {{"path", s.firmware_display},

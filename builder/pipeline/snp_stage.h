@@ -3,14 +3,15 @@
 // manifest (docs/manifest.md).
 #pragma once
 
+#include "builder/measure/snp_policy.h"
 #include "builder/pipeline/pipeline.h"
 
 namespace mkguest {
 
 void stage_measure_snp(BuildContext& ctx);
 
-// The 64-bit SNP guest policy (SNP ABI, SNP_LAUNCH_START) for the recipe's
-// policy fields; bit 17 is reserved and must be 1.
-std::uint64_t snp_policy_value(const recipe::SnpSpec& s);
+// The recipe's policy fields as a typed SNP guest policy (its word:
+// snp::snp_policy_word, builder/measure/snp_policy.h).
+snp::SnpPolicy snp_policy_of(const recipe::SnpSpec& s);
 
 }  // namespace mkguest

@@ -2,12 +2,15 @@
 // measurements.snp re-derived from the artifacts in OUTDIR (kernel, initrd,
 // cmdline) and the firmware input, found through VerifyContext::input_dirs
 // and checked against its recorded sha256 first.
+#include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 
 #include "base/byte_reader.h"
 #include "base/digest.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/measure/snp_policy.h"
 #include "builder/verify/verify.h"
 #include "firmware/snp_measure.h"
 
@@ -50,6 +53,44 @@ void check_snp_covers(const json& snp, bool hashed, const std::string& cmdline,
   }
 }
 
+// measurements.snp.policy: `value` is the word of the fields beside it
+// (snp::snp_policy_word, the one encoder the build used).
+void check_snp_policy(const json& snp, std::vector<Finding>* findings) {
+  const json* p = find(snp, {"policy"});
+  if (!p || !p->is_object()) {
+    findings->push_back({"snp", "policy", "missing from the manifest"});
+    return;
+  }
+  auto field = [&](const char* name, auto* out) {
+    const json* v = find(*p, {name});
+    using T = std::remove_pointer_t<decltype(out)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v || !v->is_boolean()) return false;
+      *out = v->get<bool>();
+    } else {
+      if (!v || !v->is_number_unsigned() || v->get<std::uint64_t>() > 255) return false;
+      *out = static_cast<T>(v->get<std::uint64_t>());
+    }
+    return true;
+  };
+  snp::SnpPolicy want;
+  for (const bool ok :
+       {field("abi_major", &want.abi_major), field("abi_minor", &want.abi_minor),
+        field("smt_allowed", &want.smt_allowed), field("migrate_ma", &want.migrate_ma),
+        field("debug", &want.debug), field("single_socket", &want.single_socket)})
+    if (!ok) {
+      findings->push_back({"snp", "policy", "a policy field is missing or out of range"});
+      return;
+    }
+  const std::string value = find_string(*p, {"value"});
+  char derived[24];
+  std::snprintf(derived, sizeof derived, "0x%llx",
+                static_cast<unsigned long long>(snp::snp_policy_word(want)));
+  if (value != derived)
+    findings->push_back({"snp", "policy.value",
+                         "differs: manifest " + value + ", derived from its fields " + derived});
+}
+
 }  // namespace
 
 std::string output_file(const json& manifest, const std::string& role) {
@@ -90,6 +131,7 @@ bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings) {
   const FirmwareInput fw_in = find_firmware(ctx, *snp, "snp", findings);
   if (!fw_in.found) return false;
   if (!fw_in.matches) return true;
+  check_snp_policy(*snp, findings);
   const Bytes& fw = fw_in.bytes;
   const fs::path& fw_file = fw_in.file;
   ByteReader reader(fw, fw_file.string());

@@ -131,6 +131,17 @@ measurements:
   CHECK(bad.exit_code == 1);
   CHECK(bad.out.find("DIFFERENT snp: launch_digests[2]: differs: manifest " + dg) !=
         std::string::npos);
+  // A policy word that is not the word of its fields (here: DEBUG set in
+  // the word only) is named.
+  auto mp = nlohmann::json::parse(test::read_text(d / "out/manifest.json"));
+  CHECK(mp["measurements"]["snp"]["policy"]["value"] == "0x30000");
+  mp["measurements"]["snp"]["policy"]["value"] = "0xb0000";
+  test::write_text(d / "policy.json", mp.dump(2));
+  auto pol = test::run_mkguest({"verify", "out", "--manifest", "policy.json", "--inputs", "."}, {},
+                               d.path());
+  CHECK(pol.exit_code == 1);
+  CHECK(pol.out.find("DIFFERENT snp: policy.value: differs: manifest 0xb0000, derived from its "
+                     "fields 0x30000") != std::string::npos);
   // So is another firmware under the recorded name.
   test::TempDir other;
   test::write_snp_fixtures(other.path());
