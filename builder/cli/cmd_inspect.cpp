@@ -15,6 +15,7 @@
 #include "builder/formats/pe/sign.h"
 #include "builder/formats/uki/sections.h"
 #include "builder/measure/uki_pcrs.h"
+#include "builder/measure/uki_record.h"
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest::cli {
@@ -32,24 +33,15 @@ nlohmann::json inspect_pe(std::span<const std::uint8_t> b, const std::string& na
   j["format"] = p.pe32_plus ? "PE32+" : "PE32";
   j["size"] = b.size();
   j["machine"] = p.machine;
-  nlohmann::json secs = nlohmann::json::array();
-  std::vector<tpm::Section> measured;
   for (const auto& s : p.sections) {
     const auto d = pe::section_data(b, s);
-    secs.push_back({{"name", s.name},
-                    {"offset", s.raw_pointer},
-                    {"size", s.virtual_size},
-                    {"virtual_address", s.virtual_address},
-                    {"sha256", to_hex(digest(HashAlg::kSha256, d))}});
-    measured.push_back({s.name, d});
     if (s.name == ".osrel" || s.name == ".cmdline" || s.name == ".uname")
       j["text"][s.name] = std::string(d.begin(), d.end());
   }
-  j["sections"] = secs;
+  j["sections"] = uki_section_record(b, p);
   const std::string version = stub_version(b, name);
   if (!version.empty()) j["stub_version"] = version;
-  j["authenticode"] = {{"sha256", to_hex(pe::authenticode_digest(b, name, HashAlg::kSha256))},
-                       {"sha384", to_hex(pe::authenticode_digest(b, name, HashAlg::kSha384))}};
+  j["authenticode"] = uki_authenticode_record(b, name);
   nlohmann::json sigs = nlohmann::json::array();
   for (const auto& s : verify_pe_signatures(b, name, ca)) {
     nlohmann::json e = {{"subject", s.subject},

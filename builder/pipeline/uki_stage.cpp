@@ -13,6 +13,7 @@
 #include "builder/keys/keys.h"
 #include "builder/measure/pcr_sign.h"
 #include "builder/measure/uki_pcrs.h"
+#include "builder/measure/uki_record.h"
 #include "builder/pipeline/coverage.h"
 #include "firmware/tpm_pcr.h"
 
@@ -129,26 +130,15 @@ void stage_uki(BuildContext& ctx) {
   // The manifest's record, from the bytes written.
   MappedFile out(ctx.path_of("uki"));
   const pe::PeImage p = pe::parse_pe_image(out.bytes(), u.file);
-  nlohmann::json secs = nlohmann::json::array();
-  for (const auto& s : p.sections) {
-    const auto data = pe::section_data(out.bytes(), s);
-    secs.push_back({{"name", s.name},
-                    {"offset", s.raw_pointer},
-                    {"size", s.virtual_size},
-                    {"virtual_address", s.virtual_address},
-                    {"sha256", to_hex(digest(HashAlg::kSha256, data))}});
-  }
   nlohmann::json& j = ctx.manifest.section("uki");
   j = {{"file", u.file},
        {"stub",
         {{"path", u.stub.display},
          {"sha256", to_hex(digest(HashAlg::kSha256, stub.bytes()))},
          {"version", stub_version(stub.bytes(), u.stub.display)}}},
-       {"sections", secs},
+       {"sections", uki_section_record(out.bytes(), p)},
        {"size_of_headers", plan.size_of_headers},
-       {"authenticode",
-        {{"sha256", to_hex(pe::authenticode_digest(out.bytes(), u.file, HashAlg::kSha256))},
-         {"sha384", to_hex(pe::authenticode_digest(out.bytes(), u.file, HashAlg::kSha384))}}}};
+       {"authenticode", uki_authenticode_record(out.bytes(), u.file)}};
   if (plan.headers_grown_from) j["headers_grown_from"] = plan.headers_grown_from;
   if (u.secureboot.present) {
     nlohmann::json sigs = nlohmann::json::array();

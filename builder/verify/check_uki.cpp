@@ -9,6 +9,7 @@
 #include "builder/formats/pe/sign.h"
 #include "builder/formats/uki/sections.h"
 #include "builder/measure/uki_pcrs.h"
+#include "builder/measure/uki_record.h"
 #include "builder/verify/verify.h"
 
 namespace mkguest::attest {
@@ -31,13 +32,7 @@ bool check_uki(const VerifyContext& ctx, std::vector<Finding>* findings) {
     findings->push_back({"uki", file, e.what()});
     return true;
   }
-  json secs = json::array();
-  for (const auto& s : p.sections)
-    secs.push_back({{"name", s.name},
-                    {"offset", s.raw_pointer},
-                    {"size", s.virtual_size},
-                    {"virtual_address", s.virtual_address},
-                    {"sha256", to_hex(digest(HashAlg::kSha256, pe::section_data(b, s)))}});
+  const json secs = uki_section_record(b, p);
   if (const json* want = find(*uki, {"sections"}); want && *want != secs) {
     for (std::size_t i = 0; i < std::max(want->size(), secs.size()); ++i) {
       if (i < want->size() && i < secs.size() && (*want)[i] == secs[i]) continue;
@@ -46,9 +41,9 @@ bool check_uki(const VerifyContext& ctx, std::vector<Finding>* findings) {
       findings->push_back({"uki", file + " " + n, "differs from the manifest's section record"});
     }
   }
-  for (const auto& [alg, name] :
-       {std::pair{HashAlg::kSha256, "sha256"}, {HashAlg::kSha384, "sha384"}}) {
-    const std::string got = to_hex(pe::authenticode_digest(b, file, alg));
+  const json authenticode = uki_authenticode_record(b, file);
+  for (const char* name : {"sha256", "sha384"}) {
+    const std::string got = authenticode[name].get<std::string>();
     const std::string want = find_string(*uki, {"authenticode", name});
     if (!want.empty() && got != want)
       findings->push_back(
