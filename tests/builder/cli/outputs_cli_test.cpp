@@ -98,7 +98,8 @@ TEST_CASE("sign -o and verify-signature --payload-out refuse symlinks and FIFOs"
   CHECK(test::read_text(d / "out.file") == "{\"a\":1}");
 }
 
-TEST_CASE("export -o and --kbs-client-script refuse symlinks, and the script is 0755", "[outputs]") {
+TEST_CASE("export -o and --kbs-client-script refuse symlinks, and the script is 0755",
+          "[outputs]") {
   test::TempDir d;
   test::make_outdir(d / "build");  // a manifest with SNP, TDX, TPM and SE values
   check_output_refusals(d, {"export", "provenance", "build", "-o", "OUT"});
