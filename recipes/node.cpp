@@ -1,11 +1,13 @@
 #include "recipes/node.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -191,6 +193,45 @@ Mark second_document(const std::string& text, const std::string& display) {
   return Mark{display, 1, 1};
 }
 
+// Counts a YAML stream's documents without building them, and notes where
+// each one starts.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+enum class Documents { kOne, kMore, kStuck };
+
+// How many documents `text` holds, reading at most two. YAML::LoadAll is not
+// used: on some invalid streams (a leading ',', say) yaml-cpp 0.7 reports an
+// empty document without consuming input, and LoadAll then loops forever,
+// allocating. A second document that starts where the first one did is that
+// state: the text is not YAML the parser can read. Throws YAML::Exception.
+Documents count_documents(const std::string& text, YAML::Mark* where) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentCounter counter;
+  if (!parser.HandleNextDocument(counter)) return Documents::kOne;  // empty stream
+  if (!parser.HandleNextDocument(counter)) return Documents::kOne;
+  *where = counter.starts.front();
+  if (counter.starts.size() >= 2 && counter.starts[1].pos == counter.starts[0].pos) {
+    return Documents::kStuck;
+  }
+  return Documents::kMore;
+}
+
 }  // namespace
 
 Node parse_yaml(const std::string& text, const std::string& display,
@@ -205,13 +246,19 @@ Node parse_yaml(const std::string& text, const std::string& display,
   }
   YAML::Node doc;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
-      throw error_at(sources, second_document(text, display),
-                     "a recipe is one YAML document: nothing may follow a document marker "
-                     "('---' or '...')");
+    YAML::Mark where;
+    switch (count_documents(text, &where)) {
+      case Documents::kOne:
+        break;
+      case Documents::kMore:
+        throw error_at(sources, second_document(text, display),
+                       "a recipe is one YAML document: nothing may follow a document marker "
+                       "('---' or '...')");
+      case Documents::kStuck:
+        throw error_at(sources, Mark{display, where.line + 1, where.column + 1},
+                       "invalid YAML: the text cannot be read as a YAML document");
     }
-    if (!docs.empty()) doc = docs.front();
+    doc = YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     Mark m{display, e.mark.line + 1, e.mark.column + 1};
     throw error_at(
@@ -243,10 +290,16 @@ Node parse_override_value(const std::string& text, const std::string& display,
   YAML::Node doc;
   SourceSet none;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1)
-      throw InputError(display, "", "invalid value: more than one YAML document");
-    if (!docs.empty()) doc = docs.front();
+    YAML::Mark where;
+    switch (count_documents(text, &where)) {
+      case Documents::kOne:
+        break;
+      case Documents::kMore:
+        throw InputError(display, "", "invalid value: more than one YAML document");
+      case Documents::kStuck:
+        throw InputError(display, "", "invalid value: not readable as a YAML document");
+    }
+    doc = YAML::Load(text);
   } catch (const YAML::DeepRecursion&) {
     throw InputError(display, "", "invalid value: nesting too deep");
   } catch (const YAML::Exception& e) {

@@ -3,6 +3,8 @@
 //   mkguest verity verify DATA HASH ROOTHASH [same options]
 #include <openssl/rand.h>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "base/error.h"
 #include "builder/cli/commands.h"
@@ -20,7 +22,9 @@ struct VerityArgs {
   std::string hash_alg = "sha256";
   std::uint32_t data_block_size = 4096;
   std::uint32_t hash_block_size = 4096;
-  std::string salt;  // hex, "-" (none), "random"; empty = derived from the seed
+  // Hex, "-" or "" (none, as veritysetup --salt=), "random"; absent = derived
+  // from the seed.
+  std::optional<std::string> salt;
   std::string uuid;  // dashed UUID, "random"; empty = derived from the seed
   bool no_superblock = false;
   std::uint64_t hash_offset = 0;
@@ -46,7 +50,8 @@ void add_common(CLI::App* cmd, VerityArgs& a) {
   cmd->add_option("--hash-block-size", a.hash_block_size, "Hash block size in bytes")
       ->capture_default_str();
   cmd->add_option("--salt", a.salt,
-                  "Salt as hex, '-' for none, 'random' for a random one; default: derived "
+                  "Salt as hex, '-' or empty (--salt=) for none, 'random' for a random one; "
+                  "default: derived "
                   "from --seed and the parameters (32 bytes)");
   cmd->add_option("--uuid", a.uuid, "Superblock UUID, or 'random'; default: derived from --seed");
   cmd->add_flag("--no-superblock", a.no_superblock, "Do not write/read a superblock");
@@ -92,15 +97,15 @@ verity::VerityParams make_params(VerityArgs& a, bool formatting) {
                         ",data_block_size=" + std::to_string(a.data_block_size) +
                         ",hash_block_size=" + std::to_string(a.hash_block_size) +
                         ",data_blocks=" + std::to_string(p.data_blocks);
-  if (a.salt.empty()) {
+  if (!a.salt) {
     p.salt = verity::derive_salt(a.seed, as_bytes(context), 32);
-  } else if (a.salt == "-") {
+  } else if (a.salt->empty() || a.salt == "-") {
     p.salt.clear();
   } else if (a.salt == "random") {
     p.salt.resize(32);
     if (RAND_bytes(p.salt.data(), 32) != 1) throw InternalError("RAND_bytes failed");
-  } else if (!from_hex(a.salt, &p.salt)) {
-    throw UsageError("invalid salt '" + a.salt + "': hex, '-' or 'random'");
+  } else if (!from_hex(*a.salt, &p.salt)) {
+    throw UsageError("invalid salt '" + *a.salt + "': hex, '-' or 'random'");
   }
   if (a.uuid.empty()) {
     p.uuid = verity::derive_uuid(a.seed, as_bytes(context));

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 namespace mkguest::cli {
 
@@ -11,6 +13,13 @@ namespace mkguest::cli {
 // Verify-style commands use it to report a failed check (exit 1).
 void set_exit_code(int code);
 int exit_code();
+
+// The command line as CLI11 is to parse it, in CLI11's reversed order and
+// without the program name. An empty value written with '=' ("--append=")
+// becomes the option and an empty argument ("--append", ""), as argparse,
+// getopt and the tools mkguest stands in for read it; CLI11 alone takes
+// "--opt=" for a missing value. Nothing after "--" is touched.
+std::vector<std::string> parse_order_args(int argc, const char* const* argv);
 
 // The shared `measure` group; created on first use.
 CLI::App* measure_group(CLI::App& app);

@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/error.h"
 #include "base/version.h"
@@ -14,6 +17,24 @@ int g_exit_code = 0;
 }
 void set_exit_code(int code) { g_exit_code = code; }
 int exit_code() { return g_exit_code; }
+
+std::vector<std::string> parse_order_args(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  bool options = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") options = false;
+    if (options && arg.size() > 3 && arg.compare(0, 2, "--") == 0 && arg.back() == '=' &&
+        arg.find('=') == arg.size() - 1) {
+      arg.pop_back();
+      args.push_back(arg);
+      args.emplace_back();
+      continue;
+    }
+    args.push_back(std::move(arg));
+  }
+  return {args.rbegin(), args.rend()};
+}
 }  // namespace mkguest::cli
 
 namespace {
@@ -55,7 +76,8 @@ int main(int argc, char** argv) {
   cli::register_se(app);
 
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args = cli::parse_order_args(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

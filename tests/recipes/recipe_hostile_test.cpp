@@ -1,7 +1,7 @@
 // Hostile recipes of the second hardening round (docs/security.md): a newline
 // reaching the cmdline through a variable, bytes that are not UTF-8, a second
-// YAML document, and nesting deep enough to exhaust the parser. Each is an
-// input error with the file and the place, never an internal error.
+// YAML document, text yaml-cpp cannot read past, and nesting deep enough to exhaust the parser.
+// Each is an input error with the file and the place, never an internal error.
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -88,6 +88,26 @@ TEST_CASE("nothing may follow a YAML document marker", "[recipe][hostile]") {
   CHECK(load_error(d, "---\nname: t\nkernel: vmlinuz\n...\n") == "(no error)");
   // A '---' inside a quoted or block value is text, not a marker.
   CHECK(load_error(d, "name: t\nkernel: vmlinuz\ncmdline: \"a --- b\"\n") == "(no error)");
+}
+
+// Found by recipe_fuzz (tests/corpus/recipe/regress-leading-comma.yaml): on a
+// leading ',' yaml-cpp 0.7 reports an empty document without reading on, and
+// YAML::LoadAll looped forever, allocating until the machine ran out of memory.
+TEST_CASE("text the YAML parser cannot read past is an input error, not a hang",
+          "[recipe][hostile]") {
+  test::TempDir d;
+  test::write_text(d / "vmlinuz", "kernel");
+  CHECK(first_line(load_error(d, ",name: \"2\n")) ==
+        "recipe.yaml:1:1: error: invalid YAML: the text cannot be read as a YAML document");
+  CHECK(first_line(load_error(d, ",\n")) ==
+        "recipe.yaml:1:1: error: invalid YAML: the text cannot be read as a YAML document");
+  // After a document marker the same state is a second document.
+  CHECK(first_line(load_error(d, "name: t\nkernel: vmlinuz\n...\n,x\n")) ==
+        "recipe.yaml:3:1: error: a recipe is one YAML document: nothing may follow a document "
+        "marker ('---' or '...')");
+  // Through --set: the override is named.
+  CHECK_THAT(load_error(d, "name: t\nkernel: vmlinuz\n", {"name=,x"}),
+             Catch::Contains("not readable as a YAML document"));
 }
 
 TEST_CASE("deep nesting says so and gives the line", "[recipe][hostile]") {

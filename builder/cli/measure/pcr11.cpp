@@ -1,9 +1,10 @@
 // `mkguest measure pcr11`: PCR 11 as systemd-stub and systemd-pcrphase
 // extend it, with systemd-measure calculate's options and output (text:
 // "11:<bank>=<hex>" lines with a "# PCR[11] Phase <path>" line on stderr per
-// phase; --json=short|pretty as systemd's JSON). Banks and phases are sorted
-// and deduplicated as systemd-measure does. --uki reads the sections from a
-// built UKI and its stub's version; --stub-version picks the measuring rules.
+// phase; --json=short|pretty as systemd's JSON), written with or without the
+// verb `calculate`. Banks and phases are sorted and deduplicated as
+// systemd-measure does; an empty file option ("--osrel=") unsets it. --uki reads the sections from
+// a built UKI and its stub's version; --stub-version picks the measuring rules.
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -22,7 +23,7 @@ namespace {
 struct Args {
   std::string linux_image, osrel, cmdline, initrd, splash, dtb, uname, sbat, pcrpkey, uki;
   std::vector<std::string> banks, phases;
-  std::string json = "off", stub_version;
+  std::string json = "off", stub_version, verb;
   bool j = false;
 };
 
@@ -146,24 +147,27 @@ void run(const Args& a) {
 
 void register_measure_pcr11(CLI::App& app) {
   auto a = std::make_shared<Args>();
+  // As systemd-measure's parse_path_argument: an empty value ("--osrel=")
+  // unsets the option; any other value must name an existing file.
+  const CLI::Validator file_or_empty(
+      [](std::string& v) { return v.empty() ? std::string() : CLI::ExistingFile(v); }, "FILE");
   auto* c = measure_group(app)->add_subcommand(
       "pcr11",
       "PCR 11 of a UKI as systemd-stub and systemd-pcrphase extend it; the options and the "
       "output are systemd-measure calculate's (docs/pcr.md)");
-  c->add_option("--linux", a->linux_image, "the kernel [.linux]")->check(CLI::ExistingFile);
-  c->add_option("--osrel", a->osrel, "the os-release file [.osrel]")->check(CLI::ExistingFile);
+  c->add_option("--linux", a->linux_image, "the kernel [.linux]")->check(file_or_empty);
+  c->add_option("--osrel", a->osrel, "the os-release file [.osrel]")->check(file_or_empty);
   c->add_option("--cmdline", a->cmdline, "a file with the kernel command line [.cmdline]")
-      ->check(CLI::ExistingFile);
-  c->add_option("--initrd", a->initrd, "the initrd [.initrd]")->check(CLI::ExistingFile);
-  c->add_option("--splash", a->splash, "the splash bitmap [.splash]")->check(CLI::ExistingFile);
-  c->add_option("--dtb", a->dtb, "the devicetree [.dtb]")->check(CLI::ExistingFile);
+      ->check(file_or_empty);
+  c->add_option("--initrd", a->initrd, "the initrd [.initrd]")->check(file_or_empty);
+  c->add_option("--splash", a->splash, "the splash bitmap [.splash]")->check(file_or_empty);
+  c->add_option("--dtb", a->dtb, "the devicetree [.dtb]")->check(file_or_empty);
   c->add_option("--uname", a->uname, "a file with the kernel version [.uname] (stubs >= 254)")
-      ->check(CLI::ExistingFile);
-  c->add_option("--sbat", a->sbat, "the SBAT data [.sbat] (stubs >= 254)")
-      ->check(CLI::ExistingFile);
-  c->add_option("--pcrpkey", a->pcrpkey, "the PCR public key [.pcrpkey]")->check(CLI::ExistingFile);
+      ->check(file_or_empty);
+  c->add_option("--sbat", a->sbat, "the SBAT data [.sbat] (stubs >= 254)")->check(file_or_empty);
+  c->add_option("--pcrpkey", a->pcrpkey, "the PCR public key [.pcrpkey]")->check(file_or_empty);
   c->add_option("--uki", a->uki, "read the sections (and the stub version) from a built UKI")
-      ->check(CLI::ExistingFile);
+      ->check(file_or_empty);
   c->add_option(
       "--stub-version", a->stub_version,
       "the systemd-stub whose rules apply (e.g. 252, 257.13; default: the UKI's, or 257)");
@@ -172,6 +176,9 @@ void register_measure_pcr11(CLI::App& app) {
                 "a phase path such as enter-initrd:leave-initrd (repeatable; ':' = none)");
   c->add_option("--json", a->json, "short, pretty or off");
   c->add_flag("-j", a->j, "same as --json=short");
+  c->add_option("VERB", a->verb,
+                "calculate: systemd-measure's verb, optional (`measure pcr11 calculate ...`)")
+      ->check(CLI::IsMember({"calculate"}));
   c->callback([a] { run(*a); });
 }
 

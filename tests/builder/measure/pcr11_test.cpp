@@ -43,6 +43,8 @@ TEST_CASE("measure pcr11 prints what systemd-measure 252 calculate prints", "[pc
        "--dtb=dtb", "--pcrpkey=pcrpkey"},
       {"--linux=linux", "--initrd=empty", "--cmdline=cmdline"},
       {"--linux=empty"},
+      // Empty values unset a file option, as systemd-measure's parse_path_argument does.
+      {"--linux=linux", "--osrel=", "--cmdline=cmdline", "--initrd=", "--splash="},
   };
   const std::vector<std::vector<std::string>> modes = {
       {},
@@ -53,6 +55,7 @@ TEST_CASE("measure pcr11 prints what systemd-measure 252 calculate prints", "[pc
       {"--phase=enter-initrd", "--phase=enter-initrd", "--json=pretty"},
       {"-j", "--bank=sha256"},
       {"--json=off", "--bank=sha1", "--phase=a:b::c"},
+      {"--bank=sha256", "--phase=", "--phase=enter-initrd"},  // "--phase=" is the phase ":"
   };
   int n = 0;
   for (const auto& set : sets) {
@@ -64,18 +67,37 @@ TEST_CASE("measure pcr11 prints what systemd-measure 252 calculate prints", "[pc
       std::vector<std::string> ours{"measure", "pcr11"};
       ours.insert(ours.end(), args.begin(), args.end());
       auto r = test::run(ref, {}, d.path());
-      auto o = test::run_mkguest(ours, {}, d.path());
       std::string all;
       for (const auto& a : args) all += a + " ";
       INFO(all);
       REQUIRE(r.exit_code == 0);
-      CHECK(o.exit_code == 0);
-      CHECK(o.out == r.out);
-      CHECK(o.err == r.err);
+      // systemd-measure's own form, with the verb, and the bare form.
+      std::vector<std::string> verb = ours;
+      verb.insert(verb.begin() + 2, "calculate");
+      for (const auto& cmd : {verb, ours}) {
+        auto o = test::run_mkguest(cmd, {}, d.path());
+        CHECK(o.exit_code == 0);
+        CHECK(o.out == r.out);
+        CHECK(o.err == r.err);
+      }
       ++n;
     }
   }
-  CHECK(n == 42);
+  CHECK(n == 56);
+  // What systemd-measure refuses (exit 1), mkguest refuses: an empty bank or
+  // --json= value, no kernel, and a verb it does not have.
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {"--linux=linux", "--bank="}, {"--linux=linux", "--json="}, {"--linux="}}) {
+    std::vector<std::string> ref{kMeasure, "calculate"};
+    ref.insert(ref.end(), bad.begin(), bad.end());
+    std::vector<std::string> ours{"measure", "pcr11", "calculate"};
+    ours.insert(ours.end(), bad.begin(), bad.end());
+    CHECK(test::run(ref, {}, d.path()).exit_code == 1);
+    CHECK(test::run_mkguest(ours, {}, d.path()).exit_code == 1);
+  }
+  CHECK(
+      test::run_mkguest({"measure", "pcr11", "status", "--linux=linux"}, {}, d.path()).exit_code ==
+      1);
   auto none = test::run_mkguest({"measure", "pcr11", "--osrel=osrel"}, {}, d.path());
   CHECK(none.exit_code == 1);
   CHECK(none.err.find("either --linux= or --uki= must be specified") != std::string::npos);
