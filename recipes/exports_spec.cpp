@@ -24,6 +24,8 @@ ExportsSpec read_exports(const Checker& c, const Node& n) {
       }
       if (const Node* v = tm.opt("kbs_client_script"))
         e.kbs_client_script = c.boolean(*v, "kbs_client_script");
+      if (const Node* v = tm.opt("allow_unbound_kernel"))
+        e.allow_unbound_kernel = c.boolean(*v, "allow_unbound_kernel");
       tm.done();
     } else {
       e.trustee = c.boolean(*t, "trustee");

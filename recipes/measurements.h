@@ -44,6 +44,10 @@ struct TdxSpec {
   std::uint64_t ram_mib = 2048;
   std::filesystem::path acpi_dir;  // the host's fw_cfg ACPI blobs (for RTMR0), optional
   std::string acpi_display;
+  // "auto": the profile's edk2 must measure the kernel into RTMR 1, else the
+  // build is refused; "false": accept MRTD and RTMRs that bind no kernel.
+  std::string kernel_events = "auto";
+  Mark kernel_events_mark;
   Mark mark;
 };
 

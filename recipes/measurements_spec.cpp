@@ -121,6 +121,10 @@ MeasurementsSpec read_measurements(const Checker& c, const Node& n) {
       x.acpi_dir = ref.resolved;
       x.acpi_display = ref.display;
     }
+    if (const Node* k = t.opt("kernel_events")) {
+      x.kernel_events = c.choice(*k, "kernel_events", {"auto", "false"});
+      x.kernel_events_mark = k->mark;
+    }
     t.done();
   }
   if (const Node* v = m.opt("tpm")) {

@@ -155,8 +155,11 @@ struct ExportsSpec {
   bool trustee = false;  // rvps-message.json (+ se/ for IBM SE)
   std::string trustee_namespace = "mkguest.local";
   bool kbs_client_script = false;  // kbs-client.sh
-  bool provenance = false;         // provenance.intoto.json (+ reference-values)
-  bool sbom = false;               // sbom.spdx.json
+  // Publish SNP launch digests that bind no kernel (the CLI's
+  // --allow-unbound-kernel); refused by default.
+  bool allow_unbound_kernel = false;
+  bool provenance = false;  // provenance.intoto.json (+ reference-values)
+  bool sbom = false;        // sbom.spdx.json
   bool any() const { return trustee || provenance || sbom; }
 };
 

@@ -52,6 +52,7 @@ void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& ma
   if (spec.trustee) {
     TrusteeOptions o;
     o.ns = spec.trustee_namespace;
+    o.allow_unbound_kernel = spec.allow_unbound_kernel;
     json values = trustee_reference_values(m, o, "manifest.json");
     write_file(outdir / "rvps-message.json", canonical_json(trustee_message(values)));
     if (spec.kbs_client_script) {

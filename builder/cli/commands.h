@@ -37,5 +37,6 @@ void register_uki(CLI::App& app);
 void register_measure_pcr11(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_se(CLI::App& app);
+void register_show(CLI::App& app);
 
 }  // namespace mkguest::cli

@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   cli::register_measure_pcr11(app);
   cli::register_inspect(app);
   cli::register_se(app);
+  cli::register_show(app);
 
   try {
     std::vector<std::string> args = cli::parse_order_args(argc, argv);

@@ -78,6 +78,23 @@ void stage_measure_tdx(BuildContext& ctx) {
     covers.cmdline = rtmr2_cmdline || (rtmr1_image && !in.append && !in.initrd);
     covers.initrd = rtmr2_initrd || (rtmr1_image && !in.initrd);
   }
+  // Registers that bind no kernel let a verifier accept any kernel: only an
+  // explicit `kernel_events: false` accepts that (as kernel_hashes for SNP).
+  if (!covers.kernel && s.kernel_events != "false") {
+    throw InputError(s.mark.file, s.mark.place(),
+                     "measurements.tdx: profile " + profile.name +
+                         ": the firmware measures no kernel into RTMR 1, so MRTD and the RTMRs "
+                         "would bind only the firmware, not the kernel, initrd, cmdline or "
+                         "rootfs (a verifier would accept any kernel); use a profile of an edk2 "
+                         "that measures the kernel (e.g. " +
+                         tdx::default_profile_name() +
+                         "), or set 'kernel_events: false' to accept values that bind no kernel");
+  }
+  if (covers.kernel && s.kernel_events == "false") {
+    throw InputError(s.kernel_events_mark.file, s.kernel_events_mark.place(),
+                     "measurements.tdx: kernel_events is false, but profile " + profile.name +
+                         " measures the kernel into RTMR 1: remove the key");
+  }
   covers = with_rootfs(covers, ctx);
   j["covers"] = coverage_json(covers);
   warn_unbound(ctx, "measurements.tdx (profile " + profile.name + ")", covers,

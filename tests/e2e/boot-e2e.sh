@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end boot test: `mkguest build` makes a Debian 12 guest from examples/debian-verity-uki
-# (cloud kernel, busybox initrd with veritysetup, EROFS root with dm-verity, a UKI on the 252
+# End-to-end boot test: `mkguest build` makes a Debian 12 guest from examples/coco-guest, the
+# flagship (examples/debian-verity-uki with SNP, TDX and vTPM predictions: cloud kernel, busybox initrd with veritysetup, EROFS root with dm-verity, a UKI on the 252
 # systemd-stub) and this boots it under QEMU/TCG + OVMF + swtpm: direct boot, UKI through
 # -kernel, UKI from an ESP disk, and a root with one flipped byte. Checks the verity mount, the
 # program run from the root, and the predicted PCRs against what the guest read.
@@ -28,9 +28,9 @@ check() { # name expected actual
   if [[ "$2" == "$3" ]]; then echo "ok   $1 $3"; else echo "FAIL $1: expected $2, guest read $3"; fail=1; fi
 }
 
-# --- the guest, built by mkguest from examples/debian-verity-uki/recipe.yaml ---
+# --- the guest, built by mkguest from examples/coco-guest/recipe.yaml ---
 out="$work/out"
-"$mkguest" build "$src/examples/debian-verity-uki/recipe.yaml" -o "$out" >/dev/null
+"$mkguest" build -q "$src/examples/coco-guest/recipe.yaml" -o "$out" >/dev/null
 cp "$out/cmdline" "$work/cmdline.txt"
 cp "$out/initrd" "$work/initrd.cpio"
 busybox_sum=$(sha256sum "$BUSYBOX" | cut -d' ' -f1)

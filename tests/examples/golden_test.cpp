@@ -72,3 +72,11 @@ TEST_CASE("examples/debian-verity-uki builds its golden manifest", "[examples][g
   }
   check_golden("debian-verity-uki");
 }
+
+TEST_CASE("examples/coco-guest builds its golden manifest", "[examples][golden]") {
+  if (!fs::exists(test::source_dir() / ".cache/debian/sysroot/sbin/veritysetup")) {
+    test::skip_or_fail("run scripts/fetch-debian-inputs first (needs apt-get download)");
+    return;
+  }
+  check_golden("coco-guest");
+}

@@ -88,10 +88,27 @@ measurements:
                                        {"initrd", true},
                                        {"cmdline", true},
                                        {"rootfs", false}}));
-  // An edk2 that measures no RTMR binds the firmware only (MRTD): a warning.
-  auto old = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "old", "--set",
-                                "measurements.tdx.profile=debian-bookworm"},
-                               {}, d.path());
+  // An edk2 that measures no RTMR binds the firmware only (MRTD): refused,
+  // naming the place, unless the recipe says `kernel_events: false`; then a
+  // warning, and covers in the manifest.
+  auto refused = test::run_mkguest({"build", "-q", "recipe.yaml", "-o", "old", "--set",
+                                    "measurements.tdx.profile=debian-bookworm"},
+                                   {}, d.path());
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("recipe.yaml:") &&
+                              Catch::Contains("profile debian-bookworm: the firmware measures no "
+                                              "kernel into RTMR 1") &&
+                              Catch::Contains("kernel_events: false"));
+  CHECK_FALSE(fs::exists(d / "old"));
+  auto moot = test::run_mkguest(
+      {"build", "-q", "recipe.yaml", "-o", "moot", "--set", "measurements.tdx.kernel_events=false"},
+      {}, d.path());
+  CHECK(moot.exit_code == 2);
+  CHECK_THAT(moot.err, Catch::Contains("kernel_events is false, but profile"));
+  auto old = test::run_mkguest(
+      {"build", "-q", "recipe.yaml", "-o", "old", "--set",
+       "measurements.tdx.profile=debian-bookworm", "--set", "measurements.tdx.kernel_events=false"},
+      {}, d.path());
   REQUIRE(old.exit_code == 0);
   CHECK_THAT(old.err, Catch::Contains("warning: measurements.tdx (profile debian-bookworm): the "
                                       "value does not bind the kernel, initrd, cmdline"));
