@@ -41,8 +41,13 @@ TEST_CASE("verify --rebuild passes for every example and names a changed byte",
     INFO(v.out << v.err);
     CHECK(v.exit_code == 0);
     const json mj = json::parse(read_text(d / "out/manifest.json"));
+    // The checks that apply, in verify's order (builder/verify/verify.cpp).
     std::string checks = "checks: outputs";
+    if (mj.contains("measurements") && mj["measurements"].contains("se")) checks += ", se-header";
     if (mj.contains("verity")) checks += ", verity";
+    for (const char* platform : {"snp", "tdx"})
+      if (mj.contains("measurements") && mj["measurements"].contains(platform))
+        checks += std::string(", ") + platform;
     if (mj.contains("uki")) checks += ", uki";
     CHECK(v.out.find(checks + ", rebuild") != std::string::npos);
 

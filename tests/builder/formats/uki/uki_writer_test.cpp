@@ -102,6 +102,8 @@ TEST_CASE("UKIs are byte-identical to ukify 257's with the 252 and 257 stubs", "
         "--section=.extra:@extra", "--uname=u", "--os-release="}},
       {"toy-kernel",
        {"--linux=toy-linux", "--initrd=initrd2", "--cmdline=x", "--uname=1", "--os-release="}},
+      // Empty values written with '=' (README "Usage"), as ukify's argparse reads them.
+      {"empty-values", {"--linux=" + kernel, "--cmdline=", "--os-release="}},
   };
   for (const auto& [name, args] : sets) {
     compare(d, name + "-252", stub252(), args);
