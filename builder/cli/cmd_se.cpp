@@ -13,6 +13,7 @@
 #include "base/secret.h"
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
+#include "builder/formats/se/build.h"
 #include "builder/formats/se/hkd.h"
 #include "builder/formats/se/image.h"
 #include "builder/measure/se_values.h"
@@ -51,11 +52,7 @@ Bytes read_key(const std::string& path, std::size_t size, const char* what) {
 }
 
 SecretBytes read_secret_key(const std::string& path, std::size_t size, const char* what) {
-  SecretBytes b = read_secret_file(path, path, warn);
-  if (b.size() != size)
-    throw file_error(path, std::string(what) + " must be exactly " + std::to_string(size) +
-                               " bytes, not " + std::to_string(b.size()));
-  return b;
+  return se::read_key_file(path, path, size, what, warn);
 }
 
 void run(const SeArgs& a) {
@@ -65,7 +62,8 @@ void run(const SeArgs& a) {
     throw UsageError(
         "se build: --stage3a and --stage3b (the loaders, e.g. from s390-tools' "
         "/usr/share/s390-tools/genprotimg) are required");
-  se::Flags f;
+  se::ImageRequest req;
+  se::Flags& f = req.flags;
   if (a.layout == "pvimg") f.layout = se::Layout::kPvimg;
   if (!a.pcf.empty() && (a.enable_dump || a.disable_dump || a.enable_pckmo || a.disable_pckmo))
     throw UsageError("--x-pcf cannot be combined with --(enable|disable)-(dump|pckmo)");
@@ -86,7 +84,7 @@ void run(const SeArgs& a) {
   if ((f.scf & se::kScfCckExtensionSecret) && a.comm_key.empty())
     throw UsageError("--enable-cck-extension-secret needs --comm-key");
 
-  se::HkdOptions ho;
+  se::HkdOptions& ho = req.host_keys;
   ho.host_key_docs = a.host_keys;
   ho.at = std::time(nullptr);
   ho.certs = a.certs;
@@ -98,11 +96,10 @@ void run(const SeArgs& a) {
                  "is not secured.\n";
   else if (!a.root_ca.empty())
     std::cerr << "mkguest: the root CA is taken from the command line: make sure it is trusted\n";
-  const std::vector<se::HostKey> keys = se::load_host_keys(ho);
 
   MappedFile kernel(a.image), stage3a(a.stage3a), stage3b(a.stage3b);
   std::optional<MappedFile> ramdisk;
-  se::ImageInputs in;
+  se::ImageInputs& in = req.inputs;
   in.kernel = kernel.bytes();
   in.kernel_name = a.image;
   in.stage3a = stage3a.bytes();
@@ -117,14 +114,13 @@ void run(const SeArgs& a) {
     ramdisk.emplace(a.ramdisk);
     in.initrd = ramdisk->bytes();
   }
-  for (const auto& k : keys) in.host_keys.push_back(k.key.get());
   in.component_check = !a.no_component_check;
   in.release = [&](std::span<const std::uint8_t> r) {
     kernel.release(r);
     if (ramdisk) ramdisk->release(r);
   };
 
-  se::Secrets s;
+  se::Secrets& s = req.secrets;
   if (!a.comp_key.empty()) s.image_key = read_secret_key(a.comp_key, 64, "the image (XTS) key");
   if (!a.comm_key.empty())
     s.cck = read_secret_key(a.comm_key, 32, "the customer communication key");
@@ -154,14 +150,14 @@ void run(const SeArgs& a) {
   if (testing)
     std::cerr << "mkguest: WARNING: test-only randomness (--x-test-*): this image is UNSAFE FOR "
                  "PRODUCTION\n";
-  auto rnd = a.test_seed.empty() ? se::system_random() : se::seeded_random(a.test_seed);
+  req.test_seed = a.test_seed;
 
   // Both outputs are checked before anything is written; each is committed
   // atomically (base/atomic_file.h).
   check_output_target(a.output, a.force);
   if (!a.hdr_out.empty()) check_output_target(a.hdr_out, a.force);
   AtomicFile out(a.output, a.force);
-  const se::BuiltImage img = se::write_image(in, s, f, *rnd, out);
+  const se::BuiltImage img = se::build_image(std::move(req), out).image;
   out.commit();
   if (!a.hdr_out.empty()) write_file_atomic(a.hdr_out, img.header, a.force);
   if (a.json) {

@@ -16,6 +16,8 @@ ContentReader::ContentReader(const FsContent& c, const std::string& path) : c_(c
     if (c.memory->size() != c.size) {
       throw InternalError("content size mismatch for '" + path + "'");
     }
+  } else if (c.is_mapped) {
+    if (c.mapped.size() != c.size) throw InternalError("content size mismatch for '" + path + "'");
   } else if (c.spill) {
     if (c.spill_offset > c.spill->size() || c.size > c.spill->size() - c.spill_offset) {
       throw InternalError("content of '" + path + "' lies outside its scratch file");
@@ -46,6 +48,10 @@ void ContentReader::read(std::uint64_t off, std::span<std::uint8_t> out) {
     std::memcpy(out.data(), c_.memory->data() + off, out.size());
     return;
   }
+  if (c_.is_mapped) {
+    std::memcpy(out.data(), c_.mapped.data() + off, out.size());
+    return;
+  }
   if (c_.spill) {
     c_.spill->read(c_.spill_offset + off, out);
     return;
@@ -57,6 +63,16 @@ void ContentReader::read(std::uint64_t off, std::span<std::uint8_t> out) {
     if (r < 0) throw file_error(c_.host_path.string(), std::strerror(errno));
     if (r == 0) throw file_error(c_.host_path.string(), "file shrank while being read");
     done += static_cast<std::size_t>(r);
+  }
+}
+
+void use_mapped_input(FsContent& c, const MappedInputs& inputs) {
+  if (!inputs || c.host_path.empty()) return;
+  if (auto bytes = inputs(c.host_path)) {
+    c.mapped = *bytes;
+    c.is_mapped = true;
+    c.size = bytes->size();
+    c.host_path.clear();
   }
 }
 

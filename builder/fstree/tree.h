@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,15 +25,27 @@ enum class FsType { kFile, kDir, kSymlink, kHardlink, kCharDev, kBlockDev, kFifo
 
 const char* fs_type_name(FsType t);
 
-// Where a regular file's bytes come from. Exactly one of memory, spill and
-// host_path is set.
+// Where a regular file's bytes come from. Exactly one of memory, spill,
+// mapped and host_path is set.
 struct FsContent {
   std::shared_ptr<const Bytes> memory;     // bytes held in memory
   std::shared_ptr<const SpillFile> spill;  // bytes at spill_offset in a scratch file
   std::uint64_t spill_offset = 0;
+  // Bytes the caller mapped (and hashed) before, which outlive the write: the
+  // build plan's input files, so a file is read once (is_mapped: even empty).
+  std::span<const std::uint8_t> mapped;
+  bool is_mapped = false;
   std::filesystem::path host_path;  // read at write time (streamed)
   std::uint64_t size = 0;
 };
+
+// The bytes of a host file the caller already mapped, or nullopt: lets a
+// loader use the build plan's copy of an input instead of opening it again.
+using MappedInputs =
+    std::function<std::optional<std::span<const std::uint8_t>>(const std::filesystem::path&)>;
+
+// `e`'s content taken from `inputs` when it holds e.content.host_path.
+void use_mapped_input(FsContent& c, const MappedInputs& inputs);
 
 // Reads a regular file's bytes wherever they are. A host file that shrank
 // since it was listed is an error.

@@ -23,7 +23,7 @@ std::string unbound_parts(const Coverage& c, const BuildContext& ctx) {
     if (has && !bound) out += (out.empty() ? "" : ", ") + std::string(name);
   };
   add(true, c.kernel, "kernel");
-  add(ctx.artifacts.count("initrd") > 0, c.initrd, "initrd");
+  add(ctx.artifacts.initrd.has_value(), c.initrd, "initrd");
   add(!ctx.cmdline.empty(), c.cmdline, "cmdline");
   add(ctx.recipe.rootfs.present, c.rootfs, "rootfs");
   return out;

@@ -23,7 +23,7 @@ class NoFinish : public ByteSink {
   ByteSink& next_;
 };
 
-FsEntry file_entry(const recipe::InitrdFile& f, std::int64_t mtime) {
+FsEntry file_entry(const recipe::InitrdFile& f, std::int64_t mtime, const MappedInputs& inputs) {
   FsEntry e;
   e.path = f.dst;
   e.type = FsType::kFile;
@@ -38,6 +38,7 @@ FsEntry file_entry(const recipe::InitrdFile& f, std::int64_t mtime) {
   e.mtime = mtime;
   e.content.host_path = f.src.resolved;
   e.content.size = static_cast<std::uint64_t>(st.st_size);
+  use_mapped_input(e.content, inputs);
   e.origin = f.src.display;
   return e;
 }
@@ -74,8 +75,8 @@ Codec codec_of(recipe::Compression c) {
   return Codec::kNone;
 }
 
-FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime,
-                   std::uint64_t archive_budget) {
+FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime, std::uint64_t archive_budget,
+                   const MappedInputs& inputs) {
   FsTree t;
   FsEntry root;
   root.type = FsType::kDir;
@@ -151,7 +152,7 @@ FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime,
       t.put(e);
     }
   }
-  for (const auto& f : spec.files) t.put(file_entry(f, mtime));
+  for (const auto& f : spec.files) t.put(file_entry(f, mtime, inputs));
   for (const auto& l : spec.symlinks) {
     FsEntry e;
     e.path = l.path;
@@ -179,25 +180,26 @@ FsTree initrd_tree(const recipe::InitrdSpec& spec, std::int64_t mtime,
   return t;
 }
 
-FsTree initrd_early_tree(const recipe::InitrdSpec& spec) {
+FsTree initrd_early_tree(const recipe::InitrdSpec& spec, const MappedInputs& inputs) {
   FsTree t;
   FsEntry root;
   root.type = FsType::kDir;
   root.mode = 0755;
   t.put(root);
-  for (const auto& f : spec.early) t.put(file_entry(f, 0));
+  for (const auto& f : spec.early) t.put(file_entry(f, 0, inputs));
   return t;
 }
 
-InitrdStats write_initrd(const recipe::InitrdSpec& spec, std::int64_t mtime, ByteSink& out) {
+InitrdStats write_initrd(const recipe::InitrdSpec& spec, std::int64_t mtime, ByteSink& out,
+                         const MappedInputs& inputs) {
   InitrdStats s;
   NoFinish raw(out);
   if (!spec.early.empty()) {
-    auto st = write_cpio(initrd_early_tree(spec), mtime, raw);
+    auto st = write_cpio(initrd_early_tree(spec, inputs), mtime, raw);
     s.early_bytes = st.bytes;
     s.entries += st.entries;
   }
-  FsTree tree = initrd_tree(spec, mtime);
+  FsTree tree = initrd_tree(spec, mtime, kMaxInitrdArchiveBytes, inputs);
   auto comp = make_compressor(codec_of(spec.compression), spec.level, raw);
   auto st = write_cpio(tree, mtime, *comp);
   comp->finish();

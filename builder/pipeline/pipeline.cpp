@@ -22,20 +22,23 @@ namespace mkguest {
 
 namespace fs = std::filesystem;
 
-const Artifact& BuildContext::write_artifact(const std::string& role, const std::string& file,
+const Artifact& BuildContext::write_artifact(std::optional<Artifact>& slot, const std::string& role,
+                                             const std::string& file,
                                              const std::function<void(ByteSink&)>& emit) {
   FileSink f(staging / file);
   DigestSink d(f);
   emit(d);
-  Artifact a{role, file, d.size(), d.sha256(), d.sha384()};
-  manifest.add_output(role, file, a.size, a.sha256, a.sha384);
-  return artifacts[role] = a;
+  slot = Artifact{role, file, d.size(), d.sha256(), d.sha384()};
+  manifest.add_output(role, file, slot->size, slot->sha256, slot->sha384);
+  return *slot;
 }
 
-fs::path BuildContext::path_of(const std::string& role) const {
-  auto it = artifacts.find(role);
-  if (it == artifacts.end()) throw InternalError("no artifact with role '" + role + "'");
-  return staging / it->second.file;
+std::map<std::string, Artifact> BuildArtifacts::by_role() const {
+  std::map<std::string, Artifact> out;
+  for (const auto* a :
+       {&initrd, &rootfs, &rootfs_verity, &disk, &cmdline, &kernel, &uki, &se, &se_header})
+    if (*a) out.emplace((*a)->role, **a);
+  return out;
 }
 
 namespace {
@@ -49,41 +52,21 @@ class Step {
   Progress& p_;
 };
 
-Bytes file_sha256(const fs::path& p) {
-  MappedFile m(p);
-  return digest(HashAlg::kSha256, m.bytes());
-}
-
-void add_file_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& ref) {
-  MappedFile m(ref.resolved);
-  ctx.manifest.add_input(role, ref.display, m.size(), digest(HashAlg::kSha256, m.bytes()));
-}
-
-void add_tree_input(BuildContext& ctx, const recipe::InitrdTree& t) {
-  TreeListing l = tree_listing(t);
-  ctx.manifest.add_input("initrd-tree", t.src.display + "/", l.size, l.sha256);
-}
-
-void stage_inputs(BuildContext& ctx) {
+// The plan's inputs into the manifest: the recipe, every file each stage
+// reads and the initrd trees, hashed when the plan opened them.
+void record_inputs(BuildContext& ctx) {
   const auto& r = ctx.recipe;
-  ctx.manifest.set_recipe(r.file.display, file_sha256(r.file.resolved), r.name, r.version,
-                          r.overrides);
-  for (const auto& b : r.bases) {
-    recipe::PathRef ref = b;
-    ref.display = b.resolved.lexically_relative(r.file.resolved.parent_path()).generic_string();
-    add_file_input(ctx, "recipe-base", ref);
-  }
-  if (!r.kernel.resolved.empty()) add_file_input(ctx, "kernel", r.kernel);
-  for (const auto& f : r.initrd.early) add_file_input(ctx, "initrd-early-file", f.src);
-  for (const auto& f : r.initrd.files) add_file_input(ctx, "initrd-file", f.src);
-  for (const auto& a : r.initrd.archives) add_file_input(ctx, "initrd-archive", a.src);
-  for (const auto& t : r.initrd.trees) add_tree_input(ctx, t);
+  ctx.manifest.set_recipe(r.file.display, ctx.plan.recipe_sha256, r.name, r.version, r.overrides);
+  for (const auto& u : ctx.plan.inputs.uses())
+    ctx.manifest.add_input(u.role, u.display, u.size, u.sha256);
 }
 
 void stage_initrd(BuildContext& ctx) {
   const auto& r = ctx.recipe;
-  ctx.write_artifact("initrd", "initrd",
-                     [&](ByteSink& out) { write_initrd(r.initrd, r.source_date_epoch, out); });
+  const MappedInputs lookup = ctx.plan.inputs.lookup();
+  ctx.write_artifact(ctx.artifacts.initrd, "initrd", "initrd", [&](ByteSink& out) {
+    write_initrd(r.initrd, r.source_date_epoch, out, lookup);
+  });
 }
 
 }  // namespace
@@ -127,76 +110,89 @@ void stage_cmdline(BuildContext& ctx) {
   }
   ctx.cmdline = joined;
   ctx.manifest.set_cmdline(joined);
-  ctx.write_artifact("cmdline", "cmdline", [&](ByteSink& out) {
+  ctx.write_artifact(ctx.artifacts.cmdline, "cmdline", "cmdline", [&](ByteSink& out) {
     out.write(as_bytes(joined));
     out.finish();
   });
 }
 
 void stage_kernel(BuildContext& ctx) {
-  MappedFile k(ctx.recipe.kernel.resolved);
-  ctx.write_artifact("kernel", "kernel", [&](ByteSink& out) {
-    out.write(k.bytes());
+  ctx.write_artifact(ctx.artifacts.kernel, "kernel", "kernel", [&](ByteSink& out) {
+    out.write(ctx.plan.kernel->bytes());
     out.finish();
   });
 }
 
 }  // namespace
 
+namespace {
+
+void stage_manifest(BuildContext& ctx) {
+  ctx.manifest_text = ctx.manifest.canonical();
+  write_file(ctx.staging / "manifest.json", ctx.manifest_text);
+}
+
+void stage_exports(BuildContext& ctx) {
+  attest::write_recipe_exports(ctx.recipe.exports, ctx.manifest_text, ctx.staging);
+}
+
+const recipe::Recipe& recipe_of(const BuildPlan& p) { return p.recipe; }
+
+constexpr Stage kStages[] = {
+    {"initrd",
+     [](const BuildPlan& p) {
+       return (recipe_of(p).outputs.direct || recipe_of(p).outputs.uki.present) &&
+              recipe_of(p).initrd.present;
+     },
+     stage_initrd},
+    {"rootfs + verity",
+     [](const BuildPlan& p) {
+       return recipe_of(p).rootfs.present && recipe_of(p).rootfs.verity.present;
+     },
+     stage_rootfs},
+    {"rootfs",
+     [](const BuildPlan& p) {
+       return recipe_of(p).rootfs.present && !recipe_of(p).rootfs.verity.present;
+     },
+     stage_rootfs},
+    {"cmdline", [](const BuildPlan&) { return true; }, stage_cmdline},
+    {"kernel", [](const BuildPlan& p) { return recipe_of(p).outputs.direct; }, stage_kernel},
+    {"uki", [](const BuildPlan& p) { return recipe_of(p).outputs.uki.present; }, stage_uki},
+    {"se", [](const BuildPlan& p) { return recipe_of(p).outputs.se.present; }, stage_se},
+    {"measure tdx", [](const BuildPlan& p) { return recipe_of(p).measurements.tdx.present; },
+     stage_measure_tdx},
+    {"measure snp", [](const BuildPlan& p) { return recipe_of(p).measurements.snp.present; },
+     stage_measure_snp},
+    {"manifest", [](const BuildPlan&) { return true; }, stage_manifest},
+    {"exports", [](const BuildPlan& p) { return recipe_of(p).exports.any(); }, stage_exports},
+};
+
+}  // namespace
+
+std::span<const Stage> build_stages() { return kStages; }
+
 BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
-                      const std::string& tool_version, Progress& progress, const BuildEnv& env) {
-  BuildContext ctx{r, staging, Manifest(), {}, {}, {}, &progress, &env, {}};
+                      const std::string& tool_version, Progress& progress, const BuildEnv& env,
+                      InputOpener opener) {
+  std::optional<BuildPlan> plan;
+  {
+    Step s(progress, "hash inputs");
+    plan.emplace(make_plan(r, std::move(opener)));
+  }
+  BuildContext ctx{*plan, r, staging, Manifest(), {}, {}, {}, &progress, &env, {}, {}};
   ctx.manifest.set_tool(tool_version);
   ctx.manifest.set_source_date(r.source_date_epoch, r.source_date_origin);
   ctx.variables["name"] = r.name;
   ctx.variables["version"] = r.version;
-  {
-    Step s(progress, "hash inputs");
-    stage_inputs(ctx);
-  }
-  if ((r.outputs.direct || r.outputs.uki.present) && r.initrd.present) {
-    Step s(progress, "initrd");
-    stage_initrd(ctx);
-  }
-  if (r.rootfs.present) {
-    Step s(progress, r.rootfs.verity.present ? "rootfs + verity" : "rootfs");
-    stage_rootfs(ctx);
-  }
-  {
-    Step s(progress, "cmdline");
-    stage_cmdline(ctx);
-  }
-  if (r.outputs.direct) {
-    Step s(progress, "kernel");
-    stage_kernel(ctx);
-  }
-  if (r.outputs.uki.present) {
-    Step s(progress, "uki");
-    stage_uki(ctx);
-  }
-  if (r.outputs.se.present) {
-    Step s(progress, "se");
-    stage_se(ctx);
+  record_inputs(ctx);
+  for (const Stage& stage : kStages) {
+    if (!stage.applies(*plan)) continue;
+    Step s(progress, stage.label);
+    stage.run(ctx);
   }
   BuildResult result;
-  if (r.measurements.tdx.present) {
-    Step s(progress, "measure tdx");
-    stage_measure_tdx(ctx);
-  }
-  if (r.measurements.snp.present) {
-    Step s(progress, "measure snp");
-    stage_measure_snp(ctx);
-  }
-  {
-    Step s(progress, "manifest");
-    result.manifest_text = ctx.manifest.canonical();
-    write_file(staging / "manifest.json", result.manifest_text);
-  }
-  if (r.exports.any()) {
-    Step s(progress, "exports");
-    attest::write_recipe_exports(r.exports, result.manifest_text, staging);
-  }
-  result.artifacts = ctx.artifacts;
+  result.manifest_text = ctx.manifest_text;
+  result.artifacts = ctx.artifacts.by_role();
   result.cmdline = ctx.cmdline;
   result.warnings = ctx.warnings;
   return result;

@@ -1,21 +1,27 @@
 // The build pipeline: a validated recipe in, artifacts and a manifest out,
 // all written into a staging directory that the CLI later commits
-// atomically. Stages run in a fixed order:
-//   inputs -> initrd -> [rootfs + verity] -> cmdline -> kernel -> [uki, se]
-//   -> [measurements] -> manifest
-// Each stage reads what earlier stages recorded in the BuildContext.
+// atomically. The recipe first becomes a typed BuildPlan (plan.h: enums, and
+// every input file opened and hashed once); then a table of stages runs in a
+// fixed order, each applying or not by the plan:
+//   initrd -> [rootfs + verity] -> cmdline -> kernel -> [uki, se]
+//   -> [measure tdx, measure snp] -> manifest -> [exports]
+// A stage reads the plan's input bytes and the typed artifacts that earlier
+// stages wrote (BuildArtifacts), never a file by name.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "base/secret.h"
 #include "base/sink.h"
 #include "builder/manifest/manifest.h"
+#include "builder/pipeline/plan.h"
 #include "recipes/recipe.h"
 
 namespace mkguest {
@@ -45,25 +51,55 @@ struct Artifact {
   Bytes sha384;
 };
 
+// What the stages wrote, one typed slot per artifact.
+struct BuildArtifacts {
+  std::optional<Artifact> initrd;
+  std::optional<Artifact> rootfs;         // rootfs.img
+  std::optional<Artifact> rootfs_verity;  // rootfs.verity (layout separate)
+  std::optional<Artifact> disk;           // rootfs.disk (layout partitioned)
+  std::optional<Artifact> cmdline;
+  std::optional<Artifact> kernel;  // outputs.direct
+  std::optional<Artifact> uki;
+  std::optional<Artifact> se;
+  std::optional<Artifact> se_header;
+  // Every artifact written, by role.
+  std::map<std::string, Artifact> by_role() const;
+};
+
 struct BuildContext {
+  BuildPlan& plan;
   const recipe::Recipe& recipe;
   std::filesystem::path staging;
   Manifest manifest;
   // ${...} values for the cmdline; stages add theirs (e.g. verity.root_hash).
   std::map<std::string, std::string> variables;
-  std::string cmdline;                        // the expanded cmdline, once the cmdline stage ran
-  std::map<std::string, Artifact> artifacts;  // by role
-  Progress* progress = nullptr;               // for warnings
-  const BuildEnv* env = nullptr;              // what the CLI resolved (run_build sets it)
+  std::string cmdline;  // the expanded cmdline, once the cmdline stage ran
+  BuildArtifacts artifacts;
+  Progress* progress = nullptr;   // for warnings
+  const BuildEnv* env = nullptr;  // what the CLI resolved (run_build sets it)
   // Warnings for the build's summary (e.g. a measurement that binds no kernel).
   std::vector<std::string> warnings;
 
+  std::string manifest_text;  // once the manifest stage ran
+
   // Streams an artifact into staging/<file> through `emit`, digests it and
-  // records it (manifest outputs and `artifacts`).
-  const Artifact& write_artifact(const std::string& role, const std::string& file,
+  // records it in `slot` and in the manifest's outputs.
+  const Artifact& write_artifact(std::optional<Artifact>& slot, const std::string& role,
+                                 const std::string& file,
                                  const std::function<void(ByteSink&)>& emit);
-  std::filesystem::path path_of(const std::string& role) const;
+  std::filesystem::path path_of(const Artifact& a) const { return staging / a.file; }
 };
+
+// One stage of the build: a progress label, whether the plan calls for it,
+// and what it does.
+struct Stage {
+  const char* label;
+  bool (*applies)(const BuildPlan& plan);
+  void (*run)(BuildContext& ctx);
+};
+
+// The stages, in the order they run.
+std::span<const Stage> build_stages();
 
 struct BuildResult {
   std::map<std::string, Artifact> artifacts;
@@ -74,8 +110,11 @@ struct BuildResult {
 
 // Runs every stage. Writes into `staging` (which must exist and be empty),
 // including staging/manifest.json.
+// `opener` maps each input file once (make_plan; a test passes one that
+// counts); default: map the file.
 BuildResult run_build(const recipe::Recipe& recipe, const std::filesystem::path& staging,
-                      const std::string& tool_version, Progress& progress, const BuildEnv& env);
+                      const std::string& tool_version, Progress& progress, const BuildEnv& env,
+                      InputOpener opener = {});
 
 // The x86 kernel's COMMAND_LINE_SIZE, including the terminating NUL.
 inline constexpr std::size_t kMaxCmdlineBytes = 2048;

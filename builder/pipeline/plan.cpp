@@ -43,6 +43,14 @@ const InputFile& InputTable::add(const std::string& role, const fs::path& path,
   return *f;
 }
 
+MappedInputs InputTable::lookup() const {
+  return [this](const fs::path& p) -> std::optional<std::span<const std::uint8_t>> {
+    auto it = by_path_.find(p);
+    if (it == by_path_.end()) return std::nullopt;
+    return it->second->bytes();
+  };
+}
+
 void InputTable::add_tree(const std::string& role, const std::string& display, std::uint64_t size,
                           Bytes sha256) {
   uses_.push_back(InputUse{role, display, nullptr, size, std::move(sha256)});

@@ -2,7 +2,11 @@
 // runs. The recipe's remaining strings become enums (an unknown value is an
 // InputError at its recipe place), and every input file is opened, mapped and
 // hashed exactly once, into the plan's input table; the stages read those
-// same bytes (they never open the kernel, the stub or a loader again).
+// same bytes (they never open the kernel, the stub, a firmware, a loader, a
+// raw rootfs or a listed initrd/rootfs file again). Two kinds of input are
+// still read a second time, by their loaders: archives and OCI layers
+// (libarchive streams them from the path) and host trees (walked, not
+// mapped: a tree may hold more files than a process maps).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +21,7 @@
 
 #include "base/digest.h"
 #include "base/file.h"
+#include "builder/fstree/tree.h"
 #include "recipes/recipe.h"
 
 namespace mkguest {
@@ -61,6 +66,9 @@ class InputTable {
   void add_tree(const std::string& role, const std::string& display, std::uint64_t size,
                 Bytes sha256);
   const std::vector<InputUse>& uses() const { return uses_; }
+  // The mapped bytes of a file the table holds, by the path it was added
+  // under (for the tree loaders: fstree's MappedInputs).
+  MappedInputs lookup() const;
   std::size_t files() const { return files_.size(); }
 
  private:

@@ -56,52 +56,39 @@ Bytes stream_sha256(const verity::DataSource& src) {
 
 void stage_rootfs(BuildContext& ctx) {
   const recipe::RootfsSpec& rs = ctx.recipe.rootfs;
-  if (rs.format == "erofs") {
+  if (ctx.plan.rootfs.format == RootfsFormat::kErofs) {
     // Written in-process into the staging directory (outside the output
-    // set), then handled like a raw image.
+    // set), then handled like a raw image. The layers and files were hashed
+    // by the plan; an overlay file is read from the plan's mapping.
     RootfsSource src;
     src.source_date = ctx.recipe.source_date_epoch;
     src.limits.spill_dir = ctx.staging;  // archive contents on disk, not in memory
-    for (const auto& l : rs.layers) {
-      src.layers.push_back(l.resolved);
-      std::error_code ec;
-      if (std::filesystem::is_regular_file(l.resolved, ec)) {
-        verity::FileSource f(l.resolved);
-        ctx.manifest.add_input("rootfs-layer", l.display, f.size(), stream_sha256(f));
-      }
-    }
+    for (const auto& l : rs.layers) src.layers.push_back(l.resolved);
     src.files = rs.files;
-    for (const auto& f : rs.files) {
-      if (f.kind == recipe::RootfsFile::Kind::kFile) {
-        verity::FileSource fsrc(f.src.resolved);
-        ctx.manifest.add_input("rootfs-file", f.src.display, fsrc.size(), stream_sha256(fsrc));
-      }
-    }
+    src.inputs = ctx.plan.inputs.lookup();
     std::filesystem::path image = ctx.staging / ".rootfs.erofs";
     build_erofs_image(src, image, ctx.recipe.seed);
-    write_rootfs_artifacts(ctx, image, "rootfs (erofs)");
+    {
+      verity::FileSource written(image);
+      write_rootfs_artifacts(ctx, written, "rootfs (erofs)");
+    }
     std::filesystem::remove(image);
     return;
   }
-  // format: raw, the user's image as it is.
-  Bytes sha;
-  {
-    verity::FileSource src(rs.source.resolved);
-    sha = stream_sha256(src);
-    ctx.manifest.add_input("rootfs-image", rs.source.display, src.size(), sha);
-  }
-  write_rootfs_artifacts(ctx, rs.source.resolved, rs.source.display, &sha);
+  // format: raw, the user's image as it is: the plan's mapping and digest.
+  const InputFile& in = *ctx.plan.rootfs.image;
+  verity::SpanSource src(in.bytes());
+  write_rootfs_artifacts(ctx, src, rs.source.display, &in.sha256);
 }
 
-void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& image,
+void write_rootfs_artifacts(BuildContext& ctx, const verity::DataSource& src,
                             const std::string& display, const Bytes* image_sha256) {
   const recipe::RootfsSpec& rs = ctx.recipe.rootfs;
   const recipe::VeritySpec& vs = rs.verity;
-  verity::FileSource src(image);
   if (src.size() == 0) fail_at(rs.mark, "the rootfs image " + display + " is empty");
 
   if (!vs.present) {
-    ctx.write_artifact("rootfs", "rootfs.img", [&](ByteSink& out) {
+    ctx.write_artifact(ctx.artifacts.rootfs, "rootfs", "rootfs.img", [&](ByteSink& out) {
       emit_image(out, src, src.size());
       out.finish();
     });
@@ -123,7 +110,7 @@ void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& imag
   }
   p.data_blocks = (src.size() + vs.data_block_size - 1) / vs.data_block_size;
   const std::uint64_t data_bytes = p.data_blocks * vs.data_block_size;
-  if (vs.layout == "appended") {
+  if (ctx.plan.rootfs.verity_layout == VerityLayout::kAppended) {
     p.hash_offset = (data_bytes + vs.hash_block_size - 1) / vs.hash_block_size * vs.hash_block_size;
   }
   // Salt and UUID: derived from the seed, the image digest and the parameters.
@@ -149,25 +136,26 @@ void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& imag
   const std::span<const std::uint8_t> root = tree.root_hash;
 
   nlohmann::json disk_json;
-  if (vs.layout == "separate") {
-    ctx.write_artifact("rootfs", "rootfs.img", [&](ByteSink& out) {
+  if (ctx.plan.rootfs.verity_layout == VerityLayout::kSeparate) {
+    ctx.write_artifact(ctx.artifacts.rootfs, "rootfs", "rootfs.img", [&](ByteSink& out) {
       emit_image(out, src, data_bytes);
       out.finish();
     });
-    ctx.write_artifact("rootfs-verity", "rootfs.verity", [&](ByteSink& out) {
-      emit_zeros(out, g.area_offset);
-      out.write(tree.hash_area);
-      out.finish();
-    });
-  } else if (vs.layout == "appended") {
-    ctx.write_artifact("rootfs", "rootfs.img", [&](ByteSink& out) {
+    ctx.write_artifact(ctx.artifacts.rootfs_verity, "rootfs-verity", "rootfs.verity",
+                       [&](ByteSink& out) {
+                         emit_zeros(out, g.area_offset);
+                         out.write(tree.hash_area);
+                         out.finish();
+                       });
+  } else if (ctx.plan.rootfs.verity_layout == VerityLayout::kAppended) {
+    ctx.write_artifact(ctx.artifacts.rootfs, "rootfs", "rootfs.img", [&](ByteSink& out) {
       emit_image(out, src, data_bytes);
       emit_zeros(out, g.area_offset - data_bytes);
       out.write(tree.hash_area);
       out.finish();
     });
   } else {
-    const bool gpt = vs.partition_table == "gpt";
+    const bool gpt = ctx.plan.rootfs.partition_table == PartitionTableType::kGpt;
     DiskLayout l;
     try {
       // A one-block image has no hash blocks (the root is that block's
@@ -178,7 +166,7 @@ void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& imag
     } catch (const ValueError& e) {
       fail_at(vs.mark, e.message());
     }
-    ctx.write_artifact("disk", "rootfs.disk", [&](ByteSink& out) {
+    ctx.write_artifact(ctx.artifacts.disk, "disk", "rootfs.disk", [&](ByteSink& out) {
       Bytes head = disk_head(l), tail = disk_tail(l);
       out.write(head);
       emit_zeros(out, l.partitions[0].offset() - head.size());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "builder/pipeline/pipeline.h"
+#include "verity/tree.h"
 
 namespace mkguest {
 
@@ -16,11 +17,11 @@ namespace mkguest {
 void stage_rootfs(BuildContext& ctx);
 
 // The part after the image exists: writes the artifacts above for `image`
-// (any file: the raw source, or an image another stage wrote, e.g. outside
-// the output set in the staging directory) following ctx.recipe.rootfs.verity,
+// (the raw source as the plan mapped it, or an image another stage wrote,
+// e.g. outside the output set in the staging directory) following ctx.recipe.rootfs.verity,
 // and sets the ${verity.*} variables and the manifest's "verity" section.
 // `display` names the image in errors; `image_sha256`, if known, saves a pass.
-void write_rootfs_artifacts(BuildContext& ctx, const std::filesystem::path& image,
+void write_rootfs_artifacts(BuildContext& ctx, const verity::DataSource& image,
                             const std::string& display, const Bytes* image_sha256 = nullptr);
 
 }  // namespace mkguest

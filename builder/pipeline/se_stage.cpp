@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/secret.h"
+#include "builder/formats/se/build.h"
 #include "builder/formats/se/hkd.h"
 #include "builder/formats/se/image.h"
 #include "builder/measure/se_values.h"
@@ -16,25 +17,17 @@ namespace {
 
 SecretBytes key_file(BuildContext& ctx, const recipe::PathRef& p, std::size_t size,
                      const char* what) {
-  SecretBytes b = read_secret_file(p.resolved, p.display, [&ctx](const std::string& m) {
+  return se::read_key_file(p.resolved, p.display, size, what, [&ctx](const std::string& m) {
     if (ctx.progress) ctx.progress->warn(m);
   });
-  if (b.size() != size)
-    throw file_error(p.display, std::string(what) + " must be exactly " + std::to_string(size) +
-                                    " bytes, not " + std::to_string(b.size()));
-  return b;
-}
-
-void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& p,
-               std::span<const std::uint8_t> bytes) {
-  ctx.manifest.add_input(role, p.display, bytes.size(), digest(HashAlg::kSha256, bytes));
 }
 
 }  // namespace
 
 void stage_se(BuildContext& ctx) {
   const recipe::SeSpec& s = ctx.recipe.outputs.se;
-  se::HkdOptions ho;
+  se::ImageRequest req;
+  se::HkdOptions& ho = req.host_keys;
   for (const auto& k : s.host_keys) ho.host_key_docs.push_back(k.resolved.string());
   for (const auto& c : s.certs) ho.certs.push_back(c.resolved.string());
   for (const auto& c : s.crls) ho.crls.push_back(c.resolved.string());
@@ -49,11 +42,12 @@ void stage_se(BuildContext& ctx) {
     ctx.progress->warn(
         "outputs.se: test_seed makes every SE key, IV and tweak a function of the "
         "seed: UNSAFE FOR PRODUCTION");
-  const std::vector<se::HostKey> keys = se::load_host_keys(ho);
 
-  MappedFile kernel(ctx.recipe.kernel.resolved), s3a(s.stage3a.resolved), s3b(s.stage3b.resolved);
+  const InputFile& kernel = *ctx.plan.kernel;
+  const InputFile& s3a = *ctx.plan.se.stage3a;
+  const InputFile& s3b = *ctx.plan.se.stage3b;
   std::unique_ptr<MappedFile> initrd;
-  se::ImageInputs in;
+  se::ImageInputs& in = req.inputs;
   in.kernel = kernel.bytes();
   in.kernel_name = ctx.recipe.kernel.display;
   in.stage3a = s3a.bytes();
@@ -62,41 +56,37 @@ void stage_se(BuildContext& ctx) {
   in.stage3b_name = s.stage3b.display;
   in.parmline = Bytes(ctx.cmdline.begin(), ctx.cmdline.end());
   in.parmline_name = "cmdline";
-  if (ctx.artifacts.count("initrd")) {
-    initrd = std::make_unique<MappedFile>(ctx.path_of("initrd"));
+  if (ctx.artifacts.initrd) {
+    initrd = std::make_unique<MappedFile>(ctx.path_of(*ctx.artifacts.initrd));
     in.initrd = initrd->bytes();
   }
-  for (const auto& k : keys) in.host_keys.push_back(k.key.get());
   in.component_check = s.component_check;
   in.release = [&](std::span<const std::uint8_t> r) {
-    kernel.release(r);
+    kernel.map.release(r);
     if (initrd) initrd->release(r);
   };
-  se::Secrets sec;
+  se::Secrets& sec = req.secrets;
   if (s.image_key) sec.image_key = key_file(ctx, *s.image_key, 64, "the image (XTS) key");
   if (s.comm_key) sec.cck = key_file(ctx, *s.comm_key, 32, "the customer communication key");
   if (s.header_key) sec.header_key = key_file(ctx, *s.header_key, 32, "the header key");
-  se::Flags f;
-  if (s.layout == "pvimg") f.layout = se::Layout::kPvimg;
+  se::Flags& f = req.flags;
+  if (ctx.plan.se.layout == SeImageLayout::kPvimg) f.layout = se::Layout::kPvimg;
   f.pcf = s.pcf;
   f.scf = s.scf;
-  auto rnd = s.test_seed.empty() ? se::system_random() : se::seeded_random(s.test_seed);
+  req.test_seed = s.test_seed;
 
-  std::optional<se::BuiltImage> img;
-  ctx.write_artifact("se", s.file, [&](ByteSink& out) {
-    img = se::write_image(in, sec, f, *rnd, out);
-    out.finish();
-  });
-  ctx.write_artifact("se-header", s.hdr_file, [&](ByteSink& out) {
+  std::optional<se::BuiltRequest> built;
+  ctx.write_artifact(ctx.artifacts.se, "se", s.file,
+                     [&](ByteSink& out) { built = se::build_image(std::move(req), out); });
+  const se::BuiltImage* img = &built->image;
+  const std::vector<se::HostKey>& keys = built->host_keys;
+  ctx.write_artifact(ctx.artifacts.se_header, "se-header", s.hdr_file, [&](ByteSink& out) {
     out.write(img->header);
     out.finish();
   });
 
-  const Bytes s3a_sha = digest(HashAlg::kSha256, s3a.bytes());
-  const Bytes s3b_sha = digest(HashAlg::kSha256, s3b.bytes());
-  ctx.manifest.add_input("se-stage3a", s.stage3a.display, s3a.size(), s3a_sha);
-  ctx.manifest.add_input("se-stage3b", s.stage3b.display, s3b.size(), s3b_sha);
-  for (const auto& k : s.host_keys) add_input(ctx, "se-host-key", k, read_file(k.resolved));
+  const Bytes& s3a_sha = s3a.sha256;
+  const Bytes& s3b_sha = s3b.sha256;
   nlohmann::json j = se::values_json(*img);
   j["file"] = s.file;
   j["hdr_file"] = s.hdr_file;

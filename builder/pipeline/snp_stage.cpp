@@ -30,13 +30,12 @@ snp::SnpPolicy snp_policy_of(const recipe::SnpSpec& s) {
 
 void stage_measure_snp(BuildContext& ctx) {
   const recipe::SnpSpec& s = ctx.recipe.measurements.snp;
-  MappedFile fw_file(s.firmware);
-  ctx.manifest.add_input("firmware", s.firmware_display, fw_file.size(),
-                         digest(HashAlg::kSha256, fw_file.bytes()));
+  const InputFile& fw_file = *ctx.plan.snp.firmware;
   ByteReader reader(fw_file.bytes(), s.firmware_display);
   SevFirmware fw = parse_sev_firmware(reader);
-  bool hashes = s.kernel_hashes == "true" ||
-                (s.kernel_hashes == "auto" && fw.has_section(SevSectionType::kSnpKernelHashes));
+  const KernelHashes want = ctx.plan.snp.kernel_hashes;
+  bool hashes = want == KernelHashes::kOn ||
+                (want == KernelHashes::kAuto && fw.has_section(SevSectionType::kSnpKernelHashes));
   if (hashes && !fw.has_section(SevSectionType::kSnpKernelHashes)) {
     throw file_error(s.firmware_display,
                      "kernel_hashes is true, but the firmware has no SNP_KERNEL_HASHES section");
@@ -44,7 +43,7 @@ void stage_measure_snp(BuildContext& ctx) {
   // Without the hashes table the digest covers the firmware and the VMSAs
   // only: a verifier holding it accepts any kernel. Only an explicit
   // `kernel_hashes: false` accepts that.
-  if (!hashes && s.kernel_hashes != "false") {
+  if (!hashes && want != KernelHashes::kOff) {
     throw InputError(s.mark.file, s.mark.place(),
                      "measurements.snp: the firmware " + s.firmware_display +
                          " has no SNP_KERNEL_HASHES section, so the launch digest would bind "
@@ -65,9 +64,10 @@ void stage_measure_snp(BuildContext& ctx) {
   if (hashes) {
     // The artifacts' digests were taken while they were written.
     const Bytes empty = digest(HashAlg::kSha256, "");
-    table = sev_hashes_from(
-        ctx.artifacts.at("kernel").sha256,
-        ctx.artifacts.count("initrd") ? ctx.artifacts.at("initrd").sha256 : empty, ctx.cmdline);
+    if (!ctx.artifacts.kernel) throw InternalError("measurements.snp: no kernel artifact");
+    table =
+        sev_hashes_from(ctx.artifacts.kernel->sha256,
+                        ctx.artifacts.initrd ? ctx.artifacts.initrd->sha256 : empty, ctx.cmdline);
   }
   // The vCPU signatures: named types first, then explicit signatures.
   std::vector<std::pair<std::string, std::uint32_t>> sigs;
@@ -80,10 +80,10 @@ void stage_measure_snp(BuildContext& ctx) {
 
   nlohmann::json entries = nlohmann::json::array();
   Bytes ovmf_hash = snp_ovmf_hash(fw_file.bytes());
-  for (const auto& vmm_name : s.vmms) {
-    VmmType vmm = vmm_name == "ec2"   ? VmmType::kEc2
-                  : vmm_name == "gce" ? VmmType::kGce
-                                      : VmmType::kQemu;
+  for (const auto& [vmm_name, vmm_kind] : ctx.plan.snp.vmms) {
+    const VmmType vmm = vmm_kind == SnpVmm::kEc2   ? VmmType::kEc2
+                        : vmm_kind == SnpVmm::kGce ? VmmType::kGce
+                                                   : VmmType::kQemu;
     // Only QEMU puts the vCPU signature into the VMSA.
     auto vmm_sigs =
         vmm == VmmType::kQemu ? sigs : std::vector<std::pair<std::string, std::uint32_t>>{{"", 0}};
@@ -113,9 +113,7 @@ void stage_measure_snp(BuildContext& ctx) {
   }
   const std::uint64_t policy = snp::snp_policy_word(snp_policy_of(s));
   ctx.manifest.measurements()["snp"] = {
-      {"firmware",
-       {{"path", s.firmware_display},
-        {"sha256", to_hex(digest(HashAlg::kSha256, fw_file.bytes()))}}},
+      {"firmware", {{"path", s.firmware_display}, {"sha256", to_hex(fw_file.sha256)}}},
       {"ovmf_hash", to_hex(ovmf_hash)},
       {"launch_digests", entries},
       {"covers", coverage_json(covers)},

@@ -14,9 +14,7 @@ namespace mkguest {
 
 void stage_measure_tdx(BuildContext& ctx) {
   const recipe::TdxSpec& s = ctx.recipe.measurements.tdx;
-  MappedFile fw(s.firmware);
-  ctx.manifest.add_input("firmware", s.firmware_display, fw.size(),
-                         digest(HashAlg::kSha256, fw.bytes()));
+  const InputFile& fw = *ctx.plan.tdx_firmware;
   const tdx::Profile profile =
       !s.profile_file.empty() ? tdx::parse_profile(read_text_file(s.profile_file), s.profile)
       : s.profile.empty()     ? tdx::builtin_profile(tdx::default_profile_name())
@@ -27,16 +25,17 @@ void stage_measure_tdx(BuildContext& ctx) {
   in.ram = s.ram_mib << 20;
   std::unique_ptr<MappedFile> uki, kernel, initrd;
   std::string boot;
-  if (ctx.artifacts.count("uki")) {
-    uki = std::make_unique<MappedFile>(ctx.path_of("uki"));
+  if (ctx.artifacts.uki) {
+    uki = std::make_unique<MappedFile>(ctx.path_of(*ctx.artifacts.uki));
     in.uki = uki->bytes();
-    in.uki_name = ctx.artifacts.at("uki").file;
+    in.uki_name = ctx.artifacts.uki->file;
     boot = "uki-qemu-kernel";
   } else {
-    kernel = std::make_unique<MappedFile>(ctx.path_of("kernel"));
+    if (!ctx.artifacts.kernel) throw InternalError("measurements.tdx: no kernel artifact");
+    kernel = std::make_unique<MappedFile>(ctx.path_of(*ctx.artifacts.kernel));
     in.kernel = kernel->bytes();
-    if (ctx.artifacts.count("initrd")) {
-      initrd = std::make_unique<MappedFile>(ctx.path_of("initrd"));
+    if (ctx.artifacts.initrd) {
+      initrd = std::make_unique<MappedFile>(ctx.path_of(*ctx.artifacts.initrd));
       in.initrd = initrd->bytes();
     }
     if (!ctx.cmdline.empty()) in.append = ctx.cmdline;
@@ -49,8 +48,7 @@ void stage_measure_tdx(BuildContext& ctx) {
   }
   const tdx::Prediction p = tdx::predict(in, profile);
   nlohmann::json j = nlohmann::json::parse(tdx::prediction_json(p, profile.name).dump());
-  j["firmware"] = {{"path", s.firmware_display},
-                   {"sha256", to_hex(digest(HashAlg::kSha256, fw.bytes()))}};
+  j["firmware"] = {{"path", s.firmware_display}, {"sha256", to_hex(fw.sha256)}};
   j["boot"] = boot;
   j["ram_mib"] = s.ram_mib;
   if (!s.profile_file.empty()) j["profile_file"] = s.profile_display;

@@ -22,9 +22,9 @@ namespace {
 
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-void add_input(BuildContext& ctx, const std::string& role, const recipe::PathRef& ref,
-               std::span<const std::uint8_t> data) {
-  ctx.manifest.add_input(role, ref.display, data.size(), digest(HashAlg::kSha256, data));
+Bytes copy_of(const InputFile* f) {
+  const auto b = f->bytes();
+  return Bytes(b.begin(), b.end());
 }
 
 // Key-file warnings go to the build's progress reporter.
@@ -42,9 +42,7 @@ Bytes sign_uki(BuildContext& ctx, std::span<const std::uint8_t> image, const rec
   if (ctx.env && !ctx.env->secureboot_secret.empty())
     req.secret = SecretBytes(ctx.env->secureboot_secret.view());
   const keys::Signer signer = keys::load_signer(req, warner(ctx));
-  const Bytes cert = read_file(sb.certificate.resolved);
-  ctx.manifest.add_input("uki-secureboot-certificate", sb.certificate.display, cert.size(),
-                         digest(HashAlg::kSha256, cert));
+  const Bytes cert = copy_of(ctx.plan.uki.secureboot_certificate);
   PeSignOptions opt;
   opt.signing_time = ctx.recipe.source_date_epoch;
   return sign_pe(image, u.file, signer, cert, sb.certificate.display, opt);
@@ -54,42 +52,30 @@ Bytes sign_uki(BuildContext& ctx, std::span<const std::uint8_t> image, const rec
 
 void stage_uki(BuildContext& ctx) {
   const recipe::UkiSpec& u = ctx.recipe.outputs.uki;
-  MappedFile stub(u.stub.resolved);
-  MappedFile kernel(ctx.recipe.kernel.resolved);
-  add_input(ctx, "uki-stub", u.stub, stub.bytes());
+  const UkiPlanInputs& in = ctx.plan.uki;
+  const InputFile& stub = *in.stub;
+  const InputFile& kernel = *ctx.plan.kernel;
   std::unique_ptr<MappedFile> initrd;
-  if (ctx.artifacts.count("initrd")) initrd = std::make_unique<MappedFile>(ctx.path_of("initrd"));
+  if (ctx.artifacts.initrd)
+    initrd = std::make_unique<MappedFile>(ctx.path_of(*ctx.artifacts.initrd));
 
   UkiContents c;
   c.linux_image = kernel.bytes();
   if (initrd) c.initrds.push_back(initrd->bytes());
   c.cmdline = bytes_of(ctx.cmdline);  // verbatim, as ukify takes --cmdline=@FILE
-  if (u.os_release) {
-    c.osrel = read_file(u.os_release->resolved);
-    add_input(ctx, "uki-os-release", *u.os_release, *c.osrel);
-  }
-  if (u.uname == "auto") {
+  if (in.os_release) c.osrel = copy_of(in.os_release);
+  if (in.uname == UnameSource::kAuto) {
     if (auto v = scrape_uname_x86(kernel.bytes())) c.uname = bytes_of(*v);
-  } else if (!u.uname.empty()) {
+  } else if (in.uname == UnameSource::kGiven) {
     c.uname = bytes_of(u.uname);
   }
-  if (u.splash) {
-    c.splash = read_file(u.splash->resolved);
-    add_input(ctx, "uki-splash", *u.splash, *c.splash);
-  }
-  if (u.devicetree) {
-    c.devicetree = read_file(u.devicetree->resolved);
-    add_input(ctx, "uki-devicetree", *u.devicetree, *c.devicetree);
-  }
-  for (const auto& [name, ref] : u.sections) {
-    c.extra.emplace_back(name, read_file(ref.resolved));
-    add_input(ctx, "uki-section", ref, c.extra.back().second);
-  }
+  if (in.splash) c.splash = copy_of(in.splash);
+  if (in.devicetree) c.devicetree = copy_of(in.devicetree);
+  for (const auto& [name, file] : in.sections) c.extra.emplace_back(name, copy_of(file));
   c.sbat = u.sbat;
-  if (u.pcr_signature.present) {
-    c.pcrpkey = read_file(u.pcr_signature.public_key.resolved);
+  if (in.pcr_public_key) {
+    c.pcrpkey = copy_of(in.pcr_public_key);
     keys::refuse_private_pem(*c.pcrpkey, u.pcr_signature.public_key.display);
-    add_input(ctx, "uki-pcr-public-key", u.pcr_signature.public_key, *c.pcrpkey);
   }
   UkiSections sections = ukify_sections(stub.bytes(), c);
   if (u.pcr_signature.present) {
@@ -116,25 +102,26 @@ void stage_uki(BuildContext& ctx) {
     throw InputError(u.mark.file, u.mark.place(), e.message());
   }
   if (!u.secureboot.present) {
-    ctx.write_artifact("uki", u.file, [&](ByteSink& out) { write_uki(plan, out); });
+    ctx.write_artifact(ctx.artifacts.uki, "uki", u.file,
+                       [&](ByteSink& out) { write_uki(plan, out); });
   } else {
     MemorySink mem;
     write_uki(plan, mem);
     const Bytes signed_image = sign_uki(ctx, mem.bytes(), u);
-    ctx.write_artifact("uki", u.file, [&](ByteSink& out) {
+    ctx.write_artifact(ctx.artifacts.uki, "uki", u.file, [&](ByteSink& out) {
       out.write(signed_image);
       out.finish();
     });
   }
 
   // The manifest's record, from the bytes written.
-  MappedFile out(ctx.path_of("uki"));
+  MappedFile out(ctx.path_of(*ctx.artifacts.uki));
   const pe::PeImage p = pe::parse_pe_image(out.bytes(), u.file);
   nlohmann::json& j = ctx.manifest.section("uki");
   j = {{"file", u.file},
        {"stub",
         {{"path", u.stub.display},
-         {"sha256", to_hex(digest(HashAlg::kSha256, stub.bytes()))},
+         {"sha256", to_hex(stub.sha256)},
          {"version", stub_version(stub.bytes(), u.stub.display)}}},
        {"sections", uki_section_record(out.bytes(), p)},
        {"size_of_headers", plan.size_of_headers},

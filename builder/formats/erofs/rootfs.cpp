@@ -52,7 +52,8 @@ void overlay(FsTree& tree, FsEntry&& e) {
 
 }  // namespace
 
-void apply_rootfs_file(FsTree& tree, const recipe::RootfsFile& f, std::int64_t mtime) {
+void apply_rootfs_file(FsTree& tree, const recipe::RootfsFile& f, std::int64_t mtime,
+                       const MappedInputs& inputs) {
   using Kind = recipe::RootfsFile::Kind;
   if (f.kind == Kind::kTree) {
     FsTree sub;
@@ -87,6 +88,7 @@ void apply_rootfs_file(FsTree& tree, const recipe::RootfsFile& f, std::int64_t m
     e.mode = f.mode ? *f.mode : ((st.st_mode & 0111) ? 0755 : 0644);
     e.content.host_path = f.src.resolved;
     e.content.size = static_cast<std::uint64_t>(st.st_size);
+    use_mapped_input(e.content, inputs);
     e.origin = f.src.display;
   } else if (f.kind == Kind::kDirectory) {
     e.type = FsType::kDir;
@@ -120,7 +122,7 @@ FsTree load_rootfs_source(const RootfsSource& src) {
       throw file_error(layer.string(), "no such file or directory");
     }
   }
-  for (const auto& f : src.files) apply_rootfs_file(tree, f, src.source_date);
+  for (const auto& f : src.files) apply_rootfs_file(tree, f, src.source_date, src.inputs);
   return tree;
 }
 

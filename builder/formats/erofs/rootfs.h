@@ -35,12 +35,16 @@ struct RootfsSource {
   std::vector<recipe::RootfsFile> files;
   ArchiveLimits limits = rootfs_archive_limits();
   std::int64_t source_date = 0;  // mtime given to directory and overlay entries
+  // Files the caller already mapped (the build plan's inputs): an overlay
+  // file found there is not opened again.
+  MappedInputs inputs;
 };
 
 FsTree load_rootfs_source(const RootfsSource& src);
 
 // Applies one overlay entry to `tree` (see RootfsSource::files).
-void apply_rootfs_file(FsTree& tree, const recipe::RootfsFile& f, std::int64_t mtime);
+void apply_rootfs_file(FsTree& tree, const recipe::RootfsFile& f, std::int64_t mtime,
+                       const MappedInputs& inputs = {});
 
 // A digest of the tree's paths, types, modes, owners, devices, link targets,
 // xattrs and sizes: the default UUID seed (cheap; contents are not read).
