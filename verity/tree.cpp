@@ -95,6 +95,7 @@ struct LevelJob {
   std::uint32_t block_size;
   std::uint64_t valid_end;
   std::uint8_t* out;
+  ByteProgress* progress = nullptr;
 };
 
 void run_level(const LevelJob& job, unsigned threads) {
@@ -134,6 +135,7 @@ void run_level(const LevelJob& job, unsigned threads) {
             hash(bytes.subspan(static_cast<std::size_t>(j * job.block_size), job.block_size), slot);
           }
         });
+        add_progress(job.progress, have);
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
@@ -203,13 +205,15 @@ VerityTree build_tree(const VerityGeometry& g, const DataSource& data, const Tre
     verity_hash_block(p.hash, p.hash_type, p.salt, block, tree.root_hash.data());
     return tree;
   }
-  run_level({&g, &data, 0, p.data_blocks, p.data_block_size, valid_end, level_ptr(0)}, threads);
+  run_level(
+      {&g, &data, 0, p.data_blocks, p.data_block_size, valid_end, level_ptr(0), options.progress},
+      threads);
   SpanSource area_source(tree.hash_area);
   for (std::size_t i = 1; i < g.levels.size(); ++i) {
     const std::uint64_t base = g.level_offset(i - 1) - g.area_offset;
     const std::uint64_t count = g.levels[i - 1].blocks;
     run_level({&g, &area_source, base, count, p.hash_block_size, base + count * p.hash_block_size,
-               level_ptr(i)},
+               level_ptr(i), nullptr},
               threads);
   }
   std::span<const std::uint8_t> top(level_ptr(g.levels.size() - 1), p.hash_block_size);

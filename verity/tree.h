@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 
+#include "base/progress.h"
 #include "verity/geometry.h"
 
 namespace mkguest::verity {
@@ -47,6 +48,9 @@ struct TreeOptions {
   // it, a source smaller than N · data_block_size is an error. The caller must
   // then pad the data itself (the kernel reads whole blocks).
   bool pad_tail = false;
+  // Told the bytes of data read for the leaf level (nullable; called from the
+  // worker threads).
+  ByteProgress* progress = nullptr;
 };
 
 struct VerityTree {

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -14,6 +16,7 @@
 #include "base/version.h"
 #include "builder/cli/commands.h"
 #include "builder/cli/outdir.h"
+#include "builder/cli/progress.h"
 #include "builder/pipeline/pipeline.h"
 
 namespace mkguest::cli {
@@ -26,25 +29,48 @@ struct BuildArgs {
   std::vector<std::string> overrides;
   bool json = false;
   bool quiet = false;
+  ProgressWhen progress = ProgressWhen::kAuto;
 };
 
 // MKGUEST_TEST_KILL_AT=<step> makes the build kill itself with SIGKILL when
 // that step begins: the crash-safety tests use it to stop a build at exact,
-// repeatable points (no timing involved).
+// repeatable points (no timing involved). With `live`, a step that reports
+// bytes shows a progress line (builder/cli/progress.h).
 class StderrProgress : public Progress {
  public:
-  explicit StderrProgress(bool quiet) : quiet_(quiet) {
+  StderrProgress(bool quiet, bool live, LiveLineOptions live_options) : quiet_(quiet) {
     if (const char* k = std::getenv("MKGUEST_TEST_KILL_AT")) kill_at_ = k;
+    if (live) {
+      line_ = std::make_unique<LiveLine>(
+          [] {
+            return std::chrono::duration<double>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                .count();
+          },
+          [](std::string_view text) {
+            std::fwrite(text.data(), 1, text.size(), stderr);
+            std::fflush(stderr);
+          },
+          live_options);
+    }
   }
   void begin(const std::string& step) override {
     if (step == kill_at_) ::kill(::getpid(), SIGKILL);
     step_ = step;
     start_ = std::chrono::steady_clock::now();
+    if (line_) line_->begin(step);
+  }
+  void expect(std::uint64_t bytes) override {
+    if (line_) line_->expect(bytes);
+  }
+  void add(std::uint64_t bytes) override {
+    if (line_) line_->add(bytes);
   }
   void warn(const std::string& message) override {
     std::cerr << "mkguest: warning: " << message << "\n";
   }
   void end() override {
+    if (line_) line_->end();
     if (quiet_) return;
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::fprintf(stderr, "mkguest: %-14s %8.3f s\n", step_.c_str(), s);
@@ -52,6 +78,7 @@ class StderrProgress : public Progress {
 
  private:
   bool quiet_;
+  std::unique_ptr<LiveLine> line_;
   std::string kill_at_;
   std::string step_;
   std::chrono::steady_clock::time_point start_;
@@ -62,7 +89,12 @@ void run(const BuildArgs& a) {
   opt.overrides = a.overrides;
   opt.cwd = std::filesystem::current_path();
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) opt.env_source_date_epoch = sde;
-  StderrProgress progress(a.quiet || a.json);
+  const bool quiet = a.quiet || a.json;
+  LiveLineOptions live_options;
+  if (a.progress == ProgressWhen::kAlways) live_options.delay = 0;  // from the first byte
+  StderrProgress progress(
+      quiet, live_progress(a.progress, quiet, ::isatty(STDERR_FILENO) == 1, std::getenv("CI")),
+      live_options);
   progress.begin("load recipe");
   recipe::Recipe r = recipe::load_recipe(a.recipe, opt);
   progress.end();
@@ -122,6 +154,15 @@ void register_build(CLI::App& app) {
                   "Override a recipe key: KEY.PATH=VALUE (repeatable; VALUE is YAML)");
   cmd->add_flag("--json", args->json, "Print a machine-readable summary on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+  const std::map<std::string, ProgressWhen> when{{"auto", ProgressWhen::kAuto},
+                                                 {"always", ProgressWhen::kAlways},
+                                                 {"never", ProgressWhen::kNever}};
+  cmd->add_option("--progress", args->progress,
+                  "Live progress line of long steps on stderr: auto (default: on a terminal, "
+                  "not in CI), always (from the first byte, also into a pipe), never; "
+                  "-q and --json turn it off")
+      ->option_text("WHEN")
+      ->transform(CLI::CheckedTransformer(when, CLI::ignore_case));
   cmd->callback([args] { run(*args); });
 }
 

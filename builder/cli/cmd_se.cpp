@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "base/atomic_file.h"
 #include "base/error.h"
@@ -27,14 +28,20 @@ struct SeArgs {
   std::string image, ramdisk, parmfile, output, hdr_out, stage3a, stage3b;
   std::string layout = "genprotimg";
   std::vector<std::string> host_keys, certs, crls;
-  std::string root_ca, comm_key, header_key, comp_key, pcf, scf, psw;
+  std::string comm_key, header_key, comp_key;
+  std::optional<std::string> root_ca;
+  // Given or not: an empty value (--x-pcf=) is 0, as genprotimg reads it.
+  std::optional<std::string> pcf, scf, psw;
   bool offline = false, no_verify = false, no_component_check = false, json = false;
   bool enable_dump = false, disable_dump = false, enable_pckmo = false, disable_pckmo = false;
   bool enable_cck_ext = false, disable_cck_ext = false, force = false;
   std::string test_seed, test_iv, test_ephemeral, test_tweaks;
 };
 
+// genprotimg 2.35 (hex_str_toull): g_ascii_strtoull(s, &end, 16) with the
+// whole string consumed, so an empty value (--x-pcf=) is 0.
 std::uint64_t parse_hex(const std::string& s, const std::string& opt) {
+  if (s.empty()) return 0;
   std::string h = s;
   if (h.rfind("0x", 0) == 0 || h.rfind("0X", 0) == 0) h = h.substr(2);
   if (h.empty() || h.size() > 16 ||
@@ -65,20 +72,20 @@ void run(const SeArgs& a) {
   se::ImageRequest req;
   se::Flags& f = req.flags;
   if (a.layout == "pvimg") f.layout = se::Layout::kPvimg;
-  if (!a.pcf.empty() && (a.enable_dump || a.disable_dump || a.enable_pckmo || a.disable_pckmo))
+  if (a.pcf && (a.enable_dump || a.disable_dump || a.enable_pckmo || a.disable_pckmo))
     throw UsageError("--x-pcf cannot be combined with --(enable|disable)-(dump|pckmo)");
-  if (!a.scf.empty() && (a.enable_cck_ext || a.disable_cck_ext))
+  if (a.scf && (a.enable_cck_ext || a.disable_cck_ext))
     throw UsageError("--x-scf cannot be combined with --(enable|disable)-cck-extension-secret");
-  if (!a.pcf.empty()) f.pcf = parse_hex(a.pcf, "--x-pcf");
+  if (a.pcf) f.pcf = parse_hex(*a.pcf, "--x-pcf");
   if (a.enable_dump) f.pcf |= se::kPcfAllowDump;
   if (a.disable_dump) f.pcf &= ~se::kPcfAllowDump;
   const std::uint64_t pckmo = se::kPcfPckmoDea | se::kPcfPckmoAes | se::kPcfPckmoEcc;
   if (a.enable_pckmo) f.pcf |= pckmo;
   if (a.disable_pckmo) f.pcf &= ~pckmo;
-  if (!a.scf.empty()) f.scf = parse_hex(a.scf, "--x-scf");
+  if (a.scf) f.scf = parse_hex(*a.scf, "--x-scf");
   if (a.enable_cck_ext) f.scf |= se::kScfCckExtensionSecret;
   if (a.disable_cck_ext) f.scf &= ~se::kScfCckExtensionSecret;
-  if (!a.psw.empty()) f.kernel_psw_addr = parse_hex(a.psw, "--x-psw");
+  if (a.psw) f.kernel_psw_addr = parse_hex(*a.psw, "--x-psw");
   if ((f.pcf & se::kPcfAllowDump) && a.comm_key.empty())
     throw UsageError("--enable-dump needs --comm-key");
   if ((f.scf & se::kScfCckExtensionSecret) && a.comm_key.empty())
@@ -89,12 +96,16 @@ void run(const SeArgs& a) {
   ho.at = std::time(nullptr);
   ho.certs = a.certs;
   ho.crls = a.crls;
-  ho.root_ca = a.root_ca;
+  // An empty --root-ca= names no file: genprotimg fails to load it, unless
+  // --no-verify leaves it unread (as --cert= and --crl=).
+  if (a.root_ca && a.root_ca->empty() && !a.no_verify)
+    throw UsageError("--root-ca: an empty value names no file");
+  ho.root_ca = a.root_ca.value_or("");
   ho.no_verify = a.no_verify;
   if (a.no_verify)
     std::cerr << "mkguest: WARNING: host-key document verification is disabled. Your workload "
                  "is not secured.\n";
-  else if (!a.root_ca.empty())
+  else if (a.root_ca)
     std::cerr << "mkguest: the root CA is taken from the command line: make sure it is trusted\n";
 
   MappedFile kernel(a.image), stage3a(a.stage3a), stage3b(a.stage3b);
@@ -192,13 +203,18 @@ void register_se(CLI::App& app) {
   b->add_option("-k,--host-key-document", a->host_keys, "a host-key document; one key slot each")
       ->required()
       ->check(CLI::ExistingFile);
+  // --cert, --crl and --root-ca only serve the verification: an empty value
+  // (--cert=) passes here, is unread with --no-verify and fails to load
+  // without it, as in genprotimg 2.35 (docs/se.md, "Empty values").
+  const CLI::Validator file_or_empty(
+      [](std::string& v) { return v.empty() ? std::string() : CLI::ExistingFile(v); }, "FILE");
   b->add_option("-C,--cert", a->certs,
                 "the IBM Z signing certificate and intermediate CA certificates")
-      ->check(CLI::ExistingFile);
+      ->check(file_or_empty);
   b->add_option("--crl", a->crls, "a CRL (for the signing certificate and every CA)")
-      ->check(CLI::ExistingFile);
+      ->check(file_or_empty);
   b->add_option("--root-ca", a->root_ca, "the trusted root CA (default: the system's roots)")
-      ->check(CLI::ExistingFile);
+      ->check(file_or_empty);
   b->add_flag("--offline", a->offline,
               "accepted for genprotimg compatibility: mkguest never downloads CRLs");
   b->add_flag("--no-verify", a->no_verify,

@@ -25,7 +25,9 @@ struct VerityArgs {
   // Hex, "-" or "" (none, as veritysetup --salt=), "random"; absent = derived
   // from the seed.
   std::optional<std::string> salt;
-  std::string uuid;  // dashed UUID, "random"; empty = derived from the seed
+  // Dashed UUID, "random"; absent = derived from the seed. Empty (--uuid=):
+  // refused by format with a superblock, as veritysetup does; else unread.
+  std::optional<std::string> uuid;
   bool no_superblock = false;
   std::uint64_t hash_offset = 0;
   std::uint64_t data_blocks = 0;
@@ -107,16 +109,16 @@ verity::VerityParams make_params(VerityArgs& a, bool formatting) {
   } else if (!from_hex(*a.salt, &p.salt)) {
     throw UsageError("invalid salt '" + *a.salt + "': hex, '-' or 'random'");
   }
-  if (a.uuid.empty()) {
+  if (!a.uuid || (a.uuid->empty() && (!formatting || a.no_superblock))) {
     p.uuid = verity::derive_uuid(a.seed, as_bytes(context));
   } else if (a.uuid == "random") {
     if (RAND_bytes(p.uuid.data(), 16) != 1) throw InternalError("RAND_bytes failed");
     p.uuid[6] = static_cast<std::uint8_t>((p.uuid[6] & 0x0f) | 0x40);
     p.uuid[8] = static_cast<std::uint8_t>((p.uuid[8] & 0x3f) | 0x80);
-  } else if (auto u = verity::parse_uuid(a.uuid)) {
+  } else if (auto u = verity::parse_uuid(*a.uuid)) {
     p.uuid = *u;
   } else {
-    throw UsageError("invalid UUID '" + a.uuid + "'");
+    throw UsageError("invalid UUID '" + *a.uuid + "'");
   }
   return p;
 }

@@ -39,6 +39,23 @@ std::vector<std::string> parse_order_args(int argc, const char* const* argv) {
 
 namespace {
 
+// An empty number ("--vcpus=", "--data-blocks=") is refused, as argparse's
+// type=int, popt and systemd's parsers refuse it; CLI11 alone reads it as 0.
+void refuse_empty_numbers(CLI::App* app) {
+  for (CLI::Option* o : app->get_options([](CLI::Option*) { return true; })) {
+    if (o->get_type_size() == 0) continue;  // a flag
+    const std::string type = o->get_type_name();
+    const std::string base = type.substr(0, type.find(':'));
+    if (base != "INT" && base != "UINT" && base != "FLOAT") continue;
+    o->check(CLI::Validator(
+        [](std::string& v) { return v.empty() ? std::string("empty value, not a number") : ""; },
+        ""));
+  }
+  for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) {
+    refuse_empty_numbers(sub);
+  }
+}
+
 constexpr const char* kFooter = R"(Exit codes:
   0  success
   1  usage error, or a verify/compare command found a difference
@@ -75,6 +92,7 @@ int main(int argc, char** argv) {
   cli::register_inspect(app);
   cli::register_se(app);
   cli::register_show(app);
+  refuse_empty_numbers(&app);
 
   try {
     std::vector<std::string> args = cli::parse_order_args(argc, argv);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress.h"
 #include "base/secret.h"
 #include "base/sink.h"
 #include "builder/manifest/manifest.h"
@@ -26,12 +27,17 @@
 
 namespace mkguest {
 
-// Progress reporting, implemented by the CLI (which owns the clock).
-class Progress {
+// Progress reporting, implemented by the CLI (which owns the clock and the
+// terminal). A long step announces the bytes it will process (`expect`, which
+// adds to the step's total) and reports them as it goes (`add`); the pipeline
+// never measures time.
+class Progress : public ByteProgress {
  public:
   virtual ~Progress() = default;
   virtual void begin(const std::string& step) = 0;
   virtual void end() = 0;
+  virtual void expect(std::uint64_t bytes) { (void)bytes; }
+  void add(std::uint64_t bytes) override { (void)bytes; }
   // A warning for the user (e.g. a key file others can read).
   virtual void warn(const std::string& message) { (void)message; }
 };

@@ -27,23 +27,26 @@ void emit_zeros(ByteSink& out, std::uint64_t n) {
 }
 
 // Streams the image, then zeros up to `padded` bytes.
-void emit_image(ByteSink& out, const verity::DataSource& src, std::uint64_t padded) {
+void emit_image(ByteSink& out, const verity::DataSource& src, std::uint64_t padded,
+                ByteProgress* progress) {
   Bytes buf(kChunk);
   for (std::uint64_t off = 0; off < src.size(); off += kChunk) {
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, src.size() - off));
     src.read(off, std::span<std::uint8_t>(buf.data(), n));
     out.write(std::span<const std::uint8_t>(buf.data(), n));
+    add_progress(progress, n);
   }
   emit_zeros(out, padded - src.size());
 }
 
-Bytes stream_sha256(const verity::DataSource& src) {
+Bytes stream_sha256(const verity::DataSource& src, ByteProgress* progress = nullptr) {
   Hasher h(HashAlg::kSha256);
   Bytes buf(kChunk);
   for (std::uint64_t off = 0; off < src.size(); off += kChunk) {
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, src.size() - off));
     src.read(off, std::span<std::uint8_t>(buf.data(), n));
     h.update(std::span<const std::uint8_t>(buf.data(), n));
+    add_progress(progress, n);
   }
   return h.finish();
 }
@@ -75,8 +78,11 @@ void stage_rootfs(BuildContext& ctx) {
     std::filesystem::remove(image);
     return;
   }
-  // format: raw, the user's image as it is: the plan's mapping and digest.
+  // format: raw, the user's image as it is: the plan's mapping and digest
+  // (hashed when the plan was made). The step's work: the tree (with
+  // verity) and the copy into the output.
   const InputFile& in = *ctx.plan.rootfs.image;
+  if (ctx.progress) ctx.progress->expect((rs.verity.present ? 2 : 1) * in.size);
   verity::SpanSource src(in.bytes());
   write_rootfs_artifacts(ctx, src, rs.source.display, &in.sha256);
 }
@@ -86,10 +92,13 @@ void write_rootfs_artifacts(BuildContext& ctx, const verity::DataSource& src,
   const recipe::RootfsSpec& rs = ctx.recipe.rootfs;
   const recipe::VeritySpec& vs = rs.verity;
   if (src.size() == 0) fail_at(rs.mark, "the rootfs image " + display + " is empty");
+  // The step's work, when the caller did not announce it with the digest:
+  // the image's digest, the tree and the copy into the output.
+  if (ctx.progress && !image_sha256) ctx.progress->expect((vs.present ? 3 : 1) * src.size());
 
   if (!vs.present) {
     ctx.write_artifact(ctx.artifacts.rootfs, "rootfs", "rootfs.img", [&](ByteSink& out) {
-      emit_image(out, src, src.size());
+      emit_image(out, src, src.size(), ctx.progress);
       out.finish();
     });
     return;
@@ -114,7 +123,7 @@ void write_rootfs_artifacts(BuildContext& ctx, const verity::DataSource& src,
     p.hash_offset = (data_bytes + vs.hash_block_size - 1) / vs.hash_block_size * vs.hash_block_size;
   }
   // Salt and UUID: derived from the seed, the image digest and the parameters.
-  const Bytes image_sha = image_sha256 ? *image_sha256 : stream_sha256(src);
+  const Bytes image_sha = image_sha256 ? *image_sha256 : stream_sha256(src, ctx.progress);
   const std::string context = "rootfs-sha256=" + to_hex(image_sha) + ",hash=" + vs.hash +
                               ",format=" + std::to_string(vs.format) +
                               ",data_block_size=" + std::to_string(vs.data_block_size) +
@@ -132,13 +141,14 @@ void write_rootfs_artifacts(BuildContext& ctx, const verity::DataSource& src,
   }
   verity::TreeOptions topt;
   topt.pad_tail = vs.pad;
+  topt.progress = ctx.progress;
   const verity::VerityTree tree = verity::build_tree(g, src, topt);
   const std::span<const std::uint8_t> root = tree.root_hash;
 
   nlohmann::json disk_json;
   if (ctx.plan.rootfs.verity_layout == VerityLayout::kSeparate) {
     ctx.write_artifact(ctx.artifacts.rootfs, "rootfs", "rootfs.img", [&](ByteSink& out) {
-      emit_image(out, src, data_bytes);
+      emit_image(out, src, data_bytes, ctx.progress);
       out.finish();
     });
     ctx.write_artifact(ctx.artifacts.rootfs_verity, "rootfs-verity", "rootfs.verity",
@@ -149,7 +159,7 @@ void write_rootfs_artifacts(BuildContext& ctx, const verity::DataSource& src,
                        });
   } else if (ctx.plan.rootfs.verity_layout == VerityLayout::kAppended) {
     ctx.write_artifact(ctx.artifacts.rootfs, "rootfs", "rootfs.img", [&](ByteSink& out) {
-      emit_image(out, src, data_bytes);
+      emit_image(out, src, data_bytes, ctx.progress);
       emit_zeros(out, g.area_offset - data_bytes);
       out.write(tree.hash_area);
       out.finish();
@@ -170,7 +180,7 @@ void write_rootfs_artifacts(BuildContext& ctx, const verity::DataSource& src,
       Bytes head = disk_head(l), tail = disk_tail(l);
       out.write(head);
       emit_zeros(out, l.partitions[0].offset() - head.size());
-      emit_image(out, src, data_bytes);
+      emit_image(out, src, data_bytes, ctx.progress);
       emit_zeros(out, l.partitions[1].offset() - l.partitions[0].offset() - data_bytes);
       out.write(tree.hash_area);
       emit_zeros(out, l.size() - tail.size() - l.partitions[1].offset() - tree.hash_area.size());

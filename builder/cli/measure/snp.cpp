@@ -172,6 +172,10 @@ Bytes id_field(const std::string& hex, const std::string& opt) {
 }
 
 void run_id_block(const IdBlockArgs& a) {
+  // snp-create-id-block fails on an empty key path (open("")); so does this,
+  // naming the option.
+  if (a.idkey.empty()) throw UsageError("--idkey: an empty value names no key file");
+  if (a.authorkey.empty()) throw UsageError("--authorkey: an empty value names no key file");
   SnpIdBlockInputs in;
   std::string m = a.measurement;
   Bytes ld(m.size(), 0);

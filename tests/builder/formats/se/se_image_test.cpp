@@ -11,6 +11,7 @@
 #include "base/file.h"
 #include "builder/formats/se/image.h"
 #include "builder/formats/se/reader.h"
+#include "tests/se_fixture.h"
 #include "tests/test_util.h"
 
 using namespace mkguest;
@@ -18,30 +19,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path vec(const std::string& n) { return test::source_dir() / "tests/vectors/se" / n; }
+fs::path vec(const std::string& n) { return test::se_vector(n); }
 
-Bytes pattern(std::size_t n, unsigned mul, unsigned add) {
-  Bytes b(n);
-  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>((i * mul + add) % 256);
-  return b;
-}
+Bytes pattern(std::size_t n, unsigned mul, unsigned add) { return test::se_pattern(n, mul, add); }
 
-// The inputs of tests/vectors/se/README.md, written into `d`.
-void write_inputs(const fs::path& d) {
-  Bytes k = pattern(1048576, 13, 1);
-  std::copy_n("S390EP", 6, k.begin() + 0x10008);
-  write_file(d / "kernel", k);
-  write_file(d / "parmfile", std::string("console=ttysclp0 root=/dev/vda1"));
-  write_file(d / "initrd", std::string(10000, 'I'));
-  write_file(d / "cck", Bytes(32, 0x11));
-  write_file(d / "hk", Bytes(32, 0x33));
-  write_file(d / "ik", pattern(64, 1, 0x20));
-  write_file(d / "stage3a.bin", pattern(9912, 7, 3));
-  write_file(d / "stage3b_reloc.bin", pattern(5860, 7, 3));
-  Bytes iv;
-  REQUIRE(from_hex("f703110a39edaac4371ca2e2", &iv));
-  write_file(d / "iv", iv);
-}
+void write_inputs(const fs::path& d) { test::write_se_inputs(d); }
 
 std::vector<std::string> base_args(const fs::path& d, const std::string& kernel = "kernel") {
   return {"se",         "build",
