@@ -239,4 +239,11 @@ TEST_CASE("outputs.uki.profiles builds the UKI uki build --join-profile builds",
   auto v = test::run_mkguest({"verify", "out"}, {}, d.path());
   INFO(v.out << v.err);
   CHECK(v.exit_code == 0);
+  // A base profile alone would be a profile PE, not a bootable UKI: refused.
+  const std::string yaml = test::read_text(d / "recipe.yaml");
+  test::write_text(d / "alone.yaml",
+                   yaml.substr(0, yaml.find("    profiles:")) + "    profile: ID=main\n");
+  auto alone = test::run_mkguest({"build", "-q", "alone.yaml", "-o", "out2"}, {}, d.path());
+  CHECK(alone.exit_code == 2);
+  CHECK_THAT(alone.err, Catch::Contains("alone.yaml:11:14: error: 'profile' needs 'profiles'"));
 }
