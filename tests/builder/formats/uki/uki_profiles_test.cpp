@@ -225,7 +225,7 @@ TEST_CASE("outputs.uki.profiles builds the UKI uki build --join-profile builds",
   // manifest agrees with measure pcr11 --uki-profile for each profile, and
   // verify re-derives it.
   const auto manifest = nlohmann::json::parse(test::read_text(d / "out/manifest.json"));
-  const auto& profiles = manifest["measurements"]["tpm"]["pcr11-profiles"];
+  const auto& profiles = manifest.at("measurements").at("tpm").at("pcr11-profiles");
   REQUIRE(profiles.size() == 3);
   for (int i = 0; i < 3; ++i) {
     auto o = test::run_mkguest({"measure", "pcr11", "--uki=out/uki.efi", "--bank=sha256",
