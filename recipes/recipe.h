@@ -189,6 +189,15 @@ struct UkiSpec {
     PathRef private_key, public_key;
     std::vector<std::string> banks, phases;
   } pcr_signature;
+  // A multi-profile UKI (ukify 257 --profile / --join-profile, docs/uki.md):
+  // the base .profile ("ID=main" when only `profiles` is given) and each
+  // further profile's .profile text and its .cmdline (verbatim; none: the base's).
+  std::optional<std::string> profile;
+  struct Profile {
+    std::string profile;
+    std::optional<std::string> cmdline;
+  };
+  std::vector<Profile> profiles;
   Mark mark;
 };
 

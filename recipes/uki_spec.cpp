@@ -74,6 +74,21 @@ UkiSpec read_uki(const Checker& c, const Node& n) {
       for (const auto& ph : c.list(*x, "phases")) s.phases.push_back(c.string(ph, "phases"));
     ps.done();
   }
+  const Node* base_profile = m.opt("profile");
+  if (base_profile) u.profile = c.string(*base_profile, "profile");
+  if (const Node* v = m.opt("profiles")) {
+    for (const auto& item : c.list(*v, "profiles")) {
+      MapView pm(c, item, "profiles");
+      UkiSpec::Profile p;
+      p.profile = c.string(pm.req("profile"), "profile");
+      if (const Node* x = pm.opt("cmdline")) p.cmdline = c.string(*x, "cmdline");
+      pm.done();
+      u.profiles.push_back(std::move(p));
+    }
+  }
+  if (base_profile && u.profiles.empty())
+    c.fail(base_profile->mark,
+           "'profile' needs 'profiles': alone, ukify builds a profile PE to join, not a UKI");
   if (const Node* v = m.opt("grow_headers")) u.grow_headers = c.boolean(*v, "grow_headers");
   if (const Node* v = m.opt("file")) {
     u.file = c.string(*v, "file");

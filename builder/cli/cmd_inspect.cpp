@@ -58,6 +58,7 @@ nlohmann::json inspect_pe(std::span<const std::uint8_t> b, const std::string& na
     const nlohmann::json pcrs = predict_uki_pcrs(b, name, false);
     j["pcr11"] = pcrs["pcr11"];
     j["pcr4"] = pcrs["pcr4"];
+    if (pcrs.contains("pcr11-profiles")) j["pcr11-profiles"] = pcrs["pcr11-profiles"];
   }
   return j;
 }

@@ -38,8 +38,8 @@ struct Args {
   bool no_grow = false;
   bool force = false;
   SignArgs sign;
-  std::string pcr_private_key, pcr_public_key;
-  std::vector<std::string> phases, pcr_banks;
+  std::string pcr_private_key, pcr_public_key, profile;
+  std::vector<std::string> phases, pcr_banks, join_profiles;
 };
 
 struct SignOnlyArgs {
@@ -142,6 +142,14 @@ void run(const Args& a) {
     const Bytes b = text_or_file(s);
     c.sbat.emplace_back(b.begin(), b.end());
   }
+  // ukify: joining profiles needs a base profile, "ID=main" unless given.
+  if (!a.profile.empty() || !a.join_profiles.empty())
+    c.profile = text_or_file(a.profile.empty() ? std::string("ID=main") : a.profile);
+  std::vector<std::unique_ptr<MappedFile>> joined;
+  for (const auto& j : a.join_profiles) {
+    joined.push_back(std::make_unique<MappedFile>(j));
+    c.joined.push_back({profile_pe_sections(joined.back()->bytes(), j, !a.os_release.empty()), {}});
+  }
   for (const auto& s : a.sections) {
     const auto colon = s.find(':');
     if (colon == std::string::npos || s.find(':', colon + 1) != std::string::npos)
@@ -154,7 +162,6 @@ void run(const Args& a) {
     if (a.pcr_public_key.empty() && a.pcrpkey.empty())
       throw UsageError("--pcr-private-key needs --pcr-public-key (the .pcrpkey section)");
     PcrSignRequest req;
-    for (const auto& s : sections.list) req.sections.push_back({s.name, s.data});
     const std::string version = stub_version(stub.bytes(), a.stub);
     req.stub_major = version.empty() ? 257 : tpm::stub_major(version);
     for (const auto& p : a.phases) {
@@ -176,8 +183,7 @@ void run(const Args& a) {
     const keys::Signer signer = keys::load_signer({a.pcr_private_key, {}, {}, {}}, warn);
     if (!a.pcr_public_key.empty())
       check_pcr_public_key(signer, read_file(a.pcr_public_key), a.pcr_public_key);
-    const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);
-    c.pcrsig = bytes_of(json);
+    sign_uki_profiles(signer, req, stub.bytes(), c);
     sections = ukify_sections(stub.bytes(), c);
   }
   for (const auto& n : sections.notes) std::cerr << "mkguest: uki: " << n << "\n";
@@ -240,6 +246,12 @@ void register_uki(CLI::App& app) {
   b->add_option("--pcrpkey", a->pcrpkey, "the PEM public key of the PCR policy [.pcrpkey]")
       ->check(CLI::ExistingFile);
   b->add_option("--section", a->sections, "NAME:TEXT or NAME:@FILE, an extra section");
+  b->add_option("--profile", a->profile,
+                "TEXT or @FILE [.profile]: alone, a profile PE (.profile first, no .sbat) to join; "
+                "with --join-profile, the base profile (default ID=main)");
+  b->add_option("--join-profile", a->join_profiles,
+                "a profile PE to add as the next profile (repeatable; ukify 257's meaning)")
+      ->check(CLI::ExistingFile);
   b->add_flag("--no-grow-headers", a->no_grow,
               "fail as ukify does (\"Not enough header space\") instead of growing the headers");
   add_sign_options(b, a->sign);

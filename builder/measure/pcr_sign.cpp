@@ -34,7 +34,8 @@ Bytes sign_with(EVP_PKEY* k, HashAlg alg, std::span<const std::uint8_t> msg) {
 
 }  // namespace
 
-std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r, bool ukify_style) {
+std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
+                               PcrJsonStyle style) {
   EVP_PKEY* k = key.evp_key();
   if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
     throw ValueError("the PCR signing key must be an RSA key (the TPM verifies RSASSA)");
@@ -50,27 +51,54 @@ std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
   std::set<std::string> phases(r.phases.begin(), r.phases.end());
   if (phases.empty())
     for (const auto& p : tpm::default_phases()) phases.insert(p);
-  const std::string sep = ukify_style ? ", " : ",", colon = ukify_style ? ": " : ":";
+  const bool pretty = style == PcrJsonStyle::kPretty;
+  // Separators: between members, between a key and its value, and the
+  // indentation of each nesting level (systemd's pretty form uses tabs).
+  const std::string sep = style == PcrJsonStyle::kUkify ? ", " : ",";
+  const std::string colon = pretty ? " : " : style == PcrJsonStyle::kUkify ? ": " : ":";
+  auto nl = [&](int depth) { return pretty ? "\n" + std::string(depth, '\t') : std::string(); };
+  auto member = [&](int depth, const std::string& k, const std::string& v) {
+    return nl(depth) + "\"" + k + "\"" + colon + v;
+  };
   std::string out = "{";
   bool first_bank = true;
   for (const auto& bank : banks) {
     HashAlg alg;
     if (!parse_hash_alg(bank, &alg)) throw ValueError("unknown PCR bank '" + bank + "'");
-    out += (first_bank ? "" : sep) + "\"" + bank + "\"" + colon + "[";
+    out += (first_bank ? "" : sep) + member(1, bank, "[");
     first_bank = false;
     bool first = true;
     for (const auto& phase : phases) {
       const Bytes value = tpm::pcr11(alg, r.sections, r.stub_major, phase);
       const Bytes pol = tpm::policy_pcr11(alg, value);
       const Bytes sig = sign_with(k, alg, pol);
-      out += (first ? "" : sep) + "{\"pcrs\"" + colon + "[11]" + sep + "\"pkfp\"" + colon + "\"" +
-             pkfp + "\"" + sep + "\"pol\"" + colon + "\"" + to_hex(pol) + "\"" + sep + "\"sig\"" +
-             colon + "\"" + base64_encode(sig) + "\"}";
+      out += (first ? "" : sep) + nl(2) + "{" +
+             member(3, "pcrs", "[" + nl(4) + "11" + nl(3) + "]") + sep +
+             member(3, "pkfp", "\"" + pkfp + "\"") + sep +
+             member(3, "pol", "\"" + to_hex(pol) + "\"") + sep +
+             member(3, "sig", "\"" + base64_encode(sig) + "\"") + nl(2) + "}";
       first = false;
     }
-    out += "]";
+    out += nl(1) + "]";
   }
-  return out + "}";
+  return out + nl(0) + "}";
+}
+
+std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r, bool ukify_style) {
+  return pcr_signature_json(key, r, ukify_style ? PcrJsonStyle::kUkify : PcrJsonStyle::kShort);
+}
+
+void sign_uki_profiles(const keys::Signer& key, PcrSignRequest r,
+                       std::span<const std::uint8_t> stub, UkiContents& c) {
+  c.pcrsig.reset();
+  for (auto& j : c.joined) j.pcrsig.reset();
+  const UkiSections sections = ukify_sections(stub, c);
+  for (std::size_t i = 0; i < profile_count(sections.list); ++i) {
+    r.sections.clear();
+    for (const auto& s : profile_view(sections.list, i)) r.sections.push_back({s.name, s.data});
+    const std::string json = pcr_signature_json(key, r, PcrJsonStyle::kUkify);
+    (i == 0 ? c.pcrsig : c.joined[i - 1].pcrsig) = Bytes(json.begin(), json.end());
+  }
 }
 
 void check_pcr_public_key(const keys::Signer& key, std::span<const std::uint8_t> pub_pem,

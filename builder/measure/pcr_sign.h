@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/formats/uki/sections.h"
 #include "builder/keys/keys.h"
 #include "firmware/tpm_pcr.h"
 
@@ -23,9 +24,22 @@ struct PcrSignRequest {
   std::vector<std::string> phases;  // phase paths; empty: systemd-measure's defaults
 };
 
-// JSON text: compact as systemd-measure prints it (`ukify_style` false), or
-// with ", " and ": " separators as ukify's json.dumps embeds it.
+// How the JSON text is laid out: compact as `systemd-measure sign` prints it
+// (--json=short), with ", " and ": " separators as ukify's json.dumps embeds
+// it, or as systemd's --json=pretty (tab indents, " : "). No trailing newline.
+enum class PcrJsonStyle { kShort, kUkify, kPretty };
+
+std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r,
+                               PcrJsonStyle style);
+// Same, kUkify when `ukify_style`, else kShort.
 std::string pcr_signature_json(const keys::Signer& key, const PcrSignRequest& r, bool ukify_style);
+
+// Signs every profile of the UKI `c` describes on `stub` (ukify 257): sets
+// c.pcrsig (the base, or profile 0) and each c.joined[i].pcrsig, each over the
+// sections the stub measures for that profile (profile_view). `r` gives the
+// banks, phases and stub rules; its sections are ignored.
+void sign_uki_profiles(const keys::Signer& key, PcrSignRequest r,
+                       std::span<const std::uint8_t> stub, UkiContents& c);
 
 // Throws InputError unless `pub_pem` (a PEM public key or certificate) is
 // the public half of `key`.

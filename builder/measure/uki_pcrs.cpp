@@ -12,14 +12,60 @@
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest {
+namespace {
+
+// The ID= value of a profile's .profile text (os-release syntax), or "".
+std::string profile_id(const std::vector<UkiSectionInput>& sections) {
+  for (const auto& s : sections) {
+    if (s.name != ".profile") continue;
+    std::string line;
+    for (std::size_t i = 0; i <= s.data.size(); ++i) {
+      const char c = i < s.data.size() ? static_cast<char>(s.data[i]) : '\n';
+      if (c != '\n') {
+        line.push_back(c);
+        continue;
+      }
+      if (line.rfind("ID=", 0) == 0) {
+        std::string v = line.substr(3);
+        if (v.size() >= 2 && (v[0] == '"' || v[0] == '\'') && v.back() == v[0])
+          v = v.substr(1, v.size() - 2);
+        for (char& ch : v)
+          if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) > 0x7e)
+            ch = '?';  // the manifest carries printable ASCII only
+        return v;
+      }
+      line.clear();
+    }
+  }
+  return "";
+}
+
+}  // namespace
 
 nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::string& name,
                                 bool direct, const std::vector<std::uint64_t>& direct_ram_mib) {
   const pe::PeImage p = pe::parse_pe_image(uki, name);
   const std::string version = stub_version(uki, name);
   const int major = version.empty() ? 257 : tpm::stub_major(version);
-  std::vector<tpm::Section> measured;
-  for (const auto& s : p.sections) measured.push_back({s.name, pe::section_data(uki, s)});
+  // A multi-profile UKI: the stub measures profile 0 unless told otherwise.
+  std::vector<UkiSectionInput> all;
+  for (const auto& s : p.sections) all.push_back({s.name, pe::section_data(uki, s)});
+  auto measured_of = [&](std::size_t profile) {
+    std::vector<tpm::Section> out;
+    for (const auto& s : profile_view(all, profile)) out.push_back({s.name, s.data});
+    return out;
+  };
+  const std::vector<tpm::Section> measured = measured_of(0);
+  const bool has_profiles = p.find(".profile") != nullptr;
+  auto pcr11_of = [&](HashAlg alg, const std::vector<tpm::Section>& sections) {
+    nlohmann::json phases = nlohmann::json::array();
+    std::vector<std::string> paths{""};
+    for (const auto& ph : tpm::default_phases()) paths.push_back(ph);
+    for (const auto& phase : paths)
+      phases.push_back(
+          {{"phase", phase}, {"value", to_hex(tpm::pcr11(alg, sections, major, phase))}});
+    return phases;
+  };
   auto section = [&](const char* n) -> std::span<const std::uint8_t> {
     const pe::SectionHeader* s = p.find(n);
     return s ? pe::section_data(uki, *s) : std::span<const std::uint8_t>();
@@ -32,13 +78,7 @@ nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::st
   nlohmann::json pcr4, pcr9, pcr11, pcr12;
   for (const HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512}) {
     const std::string bank(hash_name(alg));
-    nlohmann::json phases = nlohmann::json::array();
-    std::vector<std::string> paths{""};
-    for (const auto& ph : tpm::default_phases()) paths.push_back(ph);
-    for (const auto& phase : paths)
-      phases.push_back(
-          {{"phase", phase}, {"value", to_hex(tpm::pcr11(alg, measured, major, phase))}});
-    pcr11[bank] = phases;
+    pcr11[bank] = pcr11_of(alg, measured);
     // PCR 4: the UKI's Authenticode digest, the boot-option action, the
     // separator, and the kernel the stub starts with LoadImage (stubs < 258).
     const Bytes a_uki = pe::authenticode_digest(uki, name, alg);
@@ -94,15 +134,32 @@ nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::st
     // PCR 12: nothing is passed at boot (the UKI carries its cmdline).
     pcr12[bank] = to_hex(tpm::zero_register(alg));
   }
-  return {{"stub", {{"version", version}, {"rules", major}}},
-          {"pcr4", pcr4},
-          {"pcr9", pcr9},
-          {"pcr11", pcr11},
-          {"pcr12", pcr12},
-          {"assumptions",
-           "OVMF with Secure Boot off, no shim or boot loader before the UKI; qemu-kernel: the "
-           "UKI passed with QEMU -kernel; disk: the UKI started from a boot entry; PCR 9 needs "
-           "Linux 6.1 or later (LoadOptions); PCR 12: no command line passed at boot"}};
+  nlohmann::json out = {{"stub", {{"version", version}, {"rules", major}}},
+                        {"pcr4", pcr4},
+                        {"pcr9", pcr9},
+                        {"pcr11", pcr11},
+                        {"pcr12", pcr12}};
+  if (has_profiles) {
+    // PCR 11 of each profile (the stub picks one from an "@N " prefix of its
+    // command line; profile 0 is the one above). Only with .profile sections,
+    // so no other manifest changes.
+    nlohmann::json profiles = nlohmann::json::array();
+    for (std::size_t i = 0; i < profile_count(all); ++i) {
+      const auto sections = measured_of(i);
+      nlohmann::json values;
+      for (const HashAlg alg :
+           {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512})
+        values[std::string(hash_name(alg))] = pcr11_of(alg, sections);
+      profiles.push_back(
+          {{"profile", i}, {"id", profile_id(profile_view(all, i))}, {"pcr11", values}});
+    }
+    out["pcr11-profiles"] = profiles;
+  }
+  out["assumptions"] =
+      "OVMF with Secure Boot off, no shim or boot loader before the UKI; qemu-kernel: the "
+      "UKI passed with QEMU -kernel; disk: the UKI started from a boot entry; PCR 9 needs "
+      "Linux 6.1 or later (LoadOptions); PCR 12: no command line passed at boot";
+  return out;
 }
 
 }  // namespace mkguest

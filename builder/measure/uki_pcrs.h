@@ -13,7 +13,10 @@ namespace mkguest {
 
 // {stub: {version, rules}, pcr4: {bank: {qemu-kernel, disk}}, pcr9: {bank:
 // {uki[, direct-qemu-ovmf]}}, pcr11: {bank: [{phase, value}]}, pcr12: {bank:
-// value}, assumptions}. `direct`: also the direct boot of .linux/.initrd/
+// value}, assumptions}. A multi-profile UKI (.profile sections) also gets
+// pcr11-profiles: [{profile: N, id, pcr11: {bank: [{phase, value}]}}], each
+// over the sections the stub measures for profile N (profile_view); pcr11
+// is then profile 0's. `direct`: also the direct boot of .linux/.initrd/
 // .cmdline through QEMU and OVMF (PCR 9).
 // `direct_ram_mib`: guest RAM sizes for which PCR 4 of that direct boot is
 // predicted too ("direct-qemu-ovmf-<N>M"; QEMU <= 9 edits the setup header).

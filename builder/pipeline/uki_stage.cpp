@@ -73,6 +73,20 @@ void stage_uki(BuildContext& ctx) {
   if (in.devicetree) c.devicetree = copy_of(in.devicetree);
   for (const auto& [name, file] : in.sections) c.extra.emplace_back(name, copy_of(file));
   c.sbat = u.sbat;
+  // Profiles, as ukify joins profile PEs built with --profile [--cmdline @F].
+  std::vector<Bytes> profile_bytes;
+  profile_bytes.reserve(2 * u.profiles.size());  // spans point into it
+  if (u.profile || !u.profiles.empty()) c.profile = bytes_of(u.profile.value_or("ID=main"));
+  for (const auto& pr : u.profiles) {
+    UkiContents::Joined j;
+    profile_bytes.push_back(bytes_of(pr.profile));
+    j.sections.push_back({".profile", profile_bytes.back()});
+    if (pr.cmdline) {
+      profile_bytes.push_back(bytes_of(*pr.cmdline));
+      j.sections.push_back({".cmdline", profile_bytes.back()});
+    }
+    c.joined.push_back(std::move(j));
+  }
   if (in.pcr_public_key) {
     c.pcrpkey = copy_of(in.pcr_public_key);
     keys::refuse_private_pem(*c.pcrpkey, u.pcr_signature.public_key.display);
@@ -81,7 +95,6 @@ void stage_uki(BuildContext& ctx) {
   if (u.pcr_signature.present) {
     const auto& ps = u.pcr_signature;
     PcrSignRequest req;
-    for (const auto& s : sections.list) req.sections.push_back({s.name, s.data});
     const std::string v = stub_version(stub.bytes(), u.stub.display);
     req.stub_major = v.empty() ? 257 : tpm::stub_major(v);
     req.banks = ps.banks;
@@ -89,8 +102,7 @@ void stage_uki(BuildContext& ctx) {
     const keys::Signer signer = keys::load_signer(
         {ps.private_key.resolved.string(), ps.private_key.display, {}, {}}, warner(ctx));
     check_pcr_public_key(signer, *c.pcrpkey, ps.public_key.display);
-    const std::string json = pcr_signature_json(signer, req, /*ukify_style=*/true);
-    c.pcrsig = Bytes(json.begin(), json.end());
+    sign_uki_profiles(signer, req, stub.bytes(), c);
     sections = ukify_sections(stub.bytes(), c);
   }
   UkiOptions opt;

@@ -70,8 +70,8 @@ bool check_uki(const VerifyContext& ctx, std::vector<Finding>* findings) {
             ram.push_back(std::stoull(n));
         }
     const json derived = predict_uki_pcrs(b, file, direct, ram);
-    for (const char* reg : {"pcr4", "pcr9", "pcr11", "pcr12"})
-      if ((*tpm).value(reg, json()) != derived[reg])
+    for (const char* reg : {"pcr4", "pcr9", "pcr11", "pcr11-profiles", "pcr12"})
+      if ((*tpm).value(reg, json()) != derived.value(reg, json()))
         findings->push_back({"uki", std::string("measurements.tpm.") + reg,
                              "differs from the values derived from " + file});
   }

@@ -134,11 +134,61 @@ std::string stub_version(std::span<const std::uint8_t> stub, const std::string& 
   return version;
 }
 
+std::vector<UkiSectionInput> profile_pe_sections(std::span<const std::uint8_t> image,
+                                                 const std::string& name, bool with_osrel) {
+  static const char* const kImport[] = {".linux",  ".osrel", ".cmdline", ".initrd", ".ucode",
+                                        ".splash", ".dtb",   ".uname",   ".sbat",   ".profile"};
+  const pe::PeImage p = pe::parse_pe_image(image, name);
+  std::vector<UkiSectionInput> out;
+  for (const auto& s : p.sections) {
+    bool wanted = false;
+    for (const char* n : kImport) wanted = wanted || s.name == n;
+    if (!wanted || (s.name == ".osrel" && !with_osrel)) continue;
+    if (out.empty() && s.name != ".profile")
+      throw offset_error(name, s.header_offset,
+                         "the first section of a profile PE must be .profile, not " + s.name);
+    if (!out.empty() && s.name == ".profile")
+      throw offset_error(name, s.header_offset, "a profile PE has one .profile section, not more");
+    out.push_back({s.name, pe::section_data(image, s)});
+  }
+  if (out.empty()) throw file_error(name, "not a profile PE: it has no .profile section");
+  return out;
+}
+
+std::size_t profile_count(const std::vector<UkiSectionInput>& all) {
+  std::size_t n = 0;
+  for (const auto& s : all) n += s.name == ".profile";
+  return n ? n : 1;
+}
+
+std::vector<UkiSectionInput> profile_view(const std::vector<UkiSectionInput>& all,
+                                          std::size_t index) {
+  if (index >= profile_count(all))
+    throw ValueError("the UKI has no profile " + std::to_string(index));
+  std::vector<UkiSectionInput> out;
+  std::size_t seen = 0;  // .profile sections passed
+  for (const auto& s : all) {
+    if (s.name == ".profile") ++seen;
+    if (seen == index + 1) out.push_back(s);
+  }
+  if (profile_count(all) == 1 && seen == 0) return all;
+  for (const auto& s : all) {
+    if (s.name == ".profile") break;
+    bool overridden = false;
+    for (const auto& o : out) overridden = overridden || o.name == s.name;
+    if (!overridden) out.push_back(s);
+  }
+  return out;
+}
+
 UkiSections ukify_sections(std::span<const std::uint8_t> stub, const UkiContents& c) {
   UkiSections out;
   auto add = [&](const char* name, const std::optional<Bytes>& b) {
     if (b) out.list.push_back({name, *b});
   };
+  // A profile PE (a profile and nothing to join) starts with its .profile.
+  const bool profile_pe = c.profile && c.joined.empty();
+  if (profile_pe) add(".profile", c.profile);
   add(".osrel", c.osrel);
   add(".cmdline", c.cmdline);
   add(".dtb", c.devicetree);
@@ -156,14 +206,19 @@ UkiSections ukify_sections(std::span<const std::uint8_t> stub, const UkiContents
     out.list.push_back({".initrd", out.joined_initrd});
   }
   for (const auto& [name, data] : c.extra) out.list.push_back({name, data});
-  if (c.linux_image) {
+  if (c.linux_image && !profile_pe) {
     std::vector<std::span<const std::uint8_t>> pes{stub, *c.linux_image};
     const std::vector<std::string> texts =
         c.sbat.empty() ? std::vector<std::string>{kStubSbat} : c.sbat;
     out.sbat = bytes_of(merge_sbat(pes, texts, &out.notes));
     out.list.push_back({".sbat", out.sbat});
   }
+  if (!profile_pe) add(".profile", c.profile);
   add(".pcrsig", c.pcrsig);
+  for (const auto& j : c.joined) {
+    out.list.insert(out.list.end(), j.sections.begin(), j.sections.end());
+    add(".pcrsig", j.pcrsig);
+  }
   return out;
 }
 

@@ -7,6 +7,13 @@
 //   .sbat = "sbat,1,SBAT Version,..." + the non-header lines of the stub's and
 //     the kernel's .sbat + of each --sbat text (default: the "uki,1,UKI,..."
 //     line), joined with '\n' and terminated by "\n\0"
+// Multi-profile UKIs (ukify 257 --profile / --join-profile; UAPI UKI spec,
+// "Multi-Profile UKIs"):
+//   a profile PE (--profile without --join-profile): .profile first, no .sbat
+//   a UKI joining profiles: the base sections, .sbat, the base .profile
+//     (default "ID=main"), its .pcrsig; then per joined PE, in order: its
+//     .profile, .linux .osrel .cmdline .initrd .ucode .splash .dtb .uname .sbat
+//     in that PE's order (.osrel only when the base has one), its .pcrsig
 #pragma once
 
 #include <optional>
@@ -25,7 +32,15 @@ struct UkiContents {
   std::vector<std::span<const std::uint8_t>> initrds;
   std::vector<std::pair<std::string, Bytes>> extra;  // user sections, in order
   std::vector<std::string> sbat;                     // --sbat texts (contents)
-  std::optional<Bytes> pcrsig;                       // added last
+  std::optional<Bytes> pcrsig;                       // the base's .pcrsig
+  std::optional<Bytes> profile;                      // the base's .profile
+  // The sections taken from each --join-profile PE (profile_pe_sections),
+  // and each profile's own .pcrsig.
+  struct Joined {
+    std::vector<UkiSectionInput> sections;
+    std::optional<Bytes> pcrsig;
+  };
+  std::vector<Joined> joined;
 };
 
 // Owns the bytes the section list points into (the joined initrd, .sbat).
@@ -38,6 +53,21 @@ struct UkiSections {
 
 // The section list for `stub` and `c`. `c` must outlive the result.
 UkiSections ukify_sections(std::span<const std::uint8_t> stub, const UkiContents& c);
+
+// The sections ukify 257 copies from a --join-profile PE: those named in the
+// header comment, in file order, each min(VirtualSize, SizeOfRawData) bytes.
+// Throws InputError (at `name`) unless the first is the only .profile.
+std::vector<UkiSectionInput> profile_pe_sections(std::span<const std::uint8_t> pe,
+                                                 const std::string& name, bool with_osrel);
+
+// The sections of profile `index` as the 257 stub selects them: those of
+// the index-th .profile up to the next one, plus the base sections (before
+// the first .profile) they do not override. A UKI without .profile has one
+// profile, the whole list. Throws ValueError for an index it does not have.
+std::vector<UkiSectionInput> profile_view(const std::vector<UkiSectionInput>& all,
+                                          std::size_t index);
+// How many profiles: the number of .profile sections, at least 1.
+std::size_t profile_count(const std::vector<UkiSectionInput>& all);
 
 // ukify's merge of SBAT data: see the header comment.
 std::string merge_sbat(const std::vector<std::span<const std::uint8_t>>& pes,
