@@ -184,30 +184,31 @@ cbor_callbacks scan_callbacks() {
 
 }  // namespace
 
-Item decode(std::span<const std::uint8_t> data, const std::string& source) {
+Item decode(std::span<const std::uint8_t> data, const std::string& source, std::uint64_t base) {
   static const cbor_callbacks callbacks = scan_callbacks();
   Scan scan;
   std::size_t off = 0;
   do {
-    if (off >= data.size()) throw offset_error(source, off, "CBOR item is truncated");
+    if (off >= data.size()) throw offset_error(source, base + off, "CBOR item is truncated");
     cbor_decoder_result r =
         cbor_stream_decode(data.data() + off, data.size() - off, &callbacks, &scan);
-    if (r.status == CBOR_DECODER_NEDATA) throw offset_error(source, off, "CBOR item is truncated");
+    if (r.status == CBOR_DECODER_NEDATA)
+      throw offset_error(source, base + off, "CBOR item is truncated");
     if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
-      throw offset_error(source, off, "malformed CBOR");
+      throw offset_error(source, base + off, "malformed CBOR");
     if (scan.indefinite)
-      throw offset_error(source, off, "CBOR indefinite length (only definite lengths are read)");
+      throw offset_error(source, base + off,
+                         "CBOR indefinite length (only definite lengths are read)");
     if (scan.too_deep)
-      throw offset_error(source, off,
+      throw offset_error(source, base + off,
                          "CBOR nested deeper than " + std::to_string(kCborMaxDepth) + " levels");
     off += r.read;
   } while (!scan.open.empty());
-  if (off != data.size()) throw offset_error(source, off, "bytes after the CBOR item");
+  if (off != data.size()) throw offset_error(source, base + off, "bytes after the CBOR item");
   cbor_load_result res{};
-  Item i;
   cbor_item_t* raw = cbor_load(data.data(), data.size(), &res);
   if (!raw || res.error.code != CBOR_ERR_NONE)
-    throw offset_error(source, res.error.position, "malformed CBOR");
+    throw offset_error(source, base + res.error.position, "malformed CBOR");
   return Item::adopt(raw);
 }
 

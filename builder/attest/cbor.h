@@ -61,7 +61,10 @@ inline constexpr int kCborMaxDepth = 32;
 
 // Decodes exactly one item from `data` (InputError naming `source` at the
 // offset of the fault: malformed, trailing bytes, indefinite length, too deep).
-Item decode(std::span<const std::uint8_t> data, const std::string& source);
+// `base`: the offset of data[0] in the source, for the errors' offsets.
+// libcbor 0.8 refuses the one-byte tag heads 0xc6..0xd4 (tags 6 to 20) as
+// malformed; a caller that expects such a tag reads its head itself.
+Item decode(std::span<const std::uint8_t> data, const std::string& source, std::uint64_t base = 0);
 
 // Accessors of decoded items (nullptr / false when the item has another type).
 bool is_tag(const Item& i, std::uint64_t number);

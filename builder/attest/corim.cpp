@@ -71,7 +71,7 @@ std::uint64_t snp_policy_value(const Reader& r, const json& pol) {
       const json* f = find(pol, {k});
       if (!f) return 0;
       if (f->is_boolean()) return f->get<bool>() ? 1 : 0;
-      if (!f->is_number_unsigned() || f->get<std::uint64_t>() >> bits)
+      if (!f->is_number_integer() || f->get<std::int64_t>() < 0 || f->get<std::uint64_t>() >> bits)
         r.bad(std::string("snp.policy.") + k, "is out of range");
       return f->get<std::uint64_t>();
     };

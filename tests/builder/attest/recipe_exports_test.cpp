@@ -68,8 +68,7 @@ exports:
     skip_or_fail("python3-cbor2 missing: run scripts/install-deps --test");
     return;
   }
-  auto c = run({"/usr/bin/python3",
-                (source_dir() / "tests/builder/attest/corim_check.py").string(),
+  auto c = run({"/usr/bin/python3", (source_dir() / "tests/builder/attest/corim_check.py").string(),
                 (t / "out/manifest.json").string(), (t / "out/corim.cbor").string()});
   INFO(c.out << c.err);
   CHECK(c.out == "OK\n");
