@@ -148,7 +148,7 @@ TEST_CASE("corim: the coco-guest golden manifest's values, read by cbor2", "[cor
   check_with_python(manifest, t / "corim.cbor");
 }
 
-TEST_CASE("corim: export corim signs with ES256, ES384 and EdDSA; verify-signature agrees",
+TEST_CASE("corim: export corim signs with ES256, ES384 and EdDSA and verify-signature agrees",
           "[corim]") {
   if (!have_cbor2()) return;
   TempDir t;
@@ -208,6 +208,40 @@ TEST_CASE("corim: an Ed25519-signed CoRIM is byte-identical across directories a
   REQUIRE(a.exit_code == 0);
   REQUIRE(b.exit_code == 0);
   CHECK(read_bytes(t / "a/c.cose") == read_bytes(t / "b/c.cose"));
+}
+
+TEST_CASE("corim: signed with a key on a PKCS#11 token (SoftHSM)", "[corim]") {
+  const fs::path module = "/usr/lib/softhsm/libsofthsm2.so";
+  if (!have_tool("softhsm2-util") || !fs::exists(module) ||
+      !fs::exists("/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so")) {
+    skip_or_fail(
+        "softhsm2 or libengine-pkcs11-openssl is not installed (scripts/install-deps --test)");
+    return;
+  }
+  if (!have_cbor2()) return;
+  TempDir t;
+  make_outdir(t / "out");
+  fs::create_directories(t / "tokens");
+  write_text(t / "softhsm2.conf", "directories.tokendir = " + (t / "tokens").string() +
+                                      "\nobjectstore.backend = file\nlog.level = ERROR\n");
+  std::string conf = "SOFTHSM2_CONF=" + (t / "softhsm2.conf").string();
+  REQUIRE(run({"softhsm2-util", "--init-token", "--free", "--label", "release", "--pin", "4321",
+               "--so-pin", "8765"},
+              {conf})
+              .exit_code == 0);
+  make_key(t / "k", "ec384");
+  REQUIRE(run({"softhsm2-util", "--import", (t / "k/priv.pem").string(), "--token", "release",
+               "--label", "signer", "--id", "01", "--pin", "4321"},
+              {conf})
+              .exit_code == 0);
+  auto s =
+      run_mkguest({"export", "corim", (t / "out").string(), "--pkcs11-uri",
+                   "pkcs11:token=release;object=signer;type=private", "--pkcs11-module",
+                   module.string(), "--passphrase-env", "TOKEN_PIN", "-o", (t / "c.cose").string()},
+                  {conf, "TOKEN_PIN=4321"});
+  INFO(s.err);
+  REQUIRE(s.exit_code == 0);
+  check_with_python(t / "out/manifest.json", t / "c.cose", {"--cose", (t / "k/pub.pem").string()});
 }
 
 TEST_CASE("corim: verify-signature refuses a malformed signed CoRIM with its offset", "[corim]") {
