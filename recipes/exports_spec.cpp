@@ -1,5 +1,5 @@
 // The `exports` section: attestation files the build writes beside its
-// outputs (Trustee reference values, provenance, SBOM).
+// outputs (Trustee reference values, provenance, SBOM, CoRIM).
 #include <cctype>
 
 #include "recipes/checker.h"
@@ -33,6 +33,7 @@ ExportsSpec read_exports(const Checker& c, const Node& n) {
   }
   if (const Node* v = m.opt("provenance")) e.provenance = c.boolean(*v, "provenance");
   if (const Node* v = m.opt("sbom")) e.sbom = c.boolean(*v, "sbom");
+  if (const Node* v = m.opt("corim")) e.corim = c.boolean(*v, "corim");
   m.done();
   return e;
 }

@@ -160,7 +160,8 @@ struct ExportsSpec {
   bool allow_unbound_kernel = false;
   bool provenance = false;  // provenance.intoto.json (+ reference-values)
   bool sbom = false;        // sbom.spdx.json
-  bool any() const { return trustee || provenance || sbom; }
+  bool corim = false;       // corim.cbor (unsigned CoRIM, docs/corim.md)
+  bool any() const { return trustee || provenance || sbom || corim; }
 };
 
 // `outputs.uki`: a unified kernel image on a systemd-stub (docs/uki.md).

@@ -3,6 +3,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/attest/corim.h"
 #include "builder/attest/provenance.h"
 #include "builder/attest/se_hdr.h"
 #include "builder/attest/spdx_sbom.h"
@@ -70,6 +71,10 @@ void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& ma
     if (meas && meas->is_object() && !meas->empty())
       write_file(outdir / "reference-values.intoto.json",
                  canonical_json(reference_values_statement(m, po, "manifest.json")));
+  }
+  if (spec.corim) {
+    Bytes corim = corim_unsigned(m, {}, "manifest.json");
+    write_file(outdir / "corim.cbor", std::string(corim.begin(), corim.end()));
   }
   if (spec.sbom) {
     SbomOptions so;

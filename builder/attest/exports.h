@@ -3,7 +3,7 @@
 // `mkguest export trustee --se-dir` command writes. File names:
 //   rvps-message.json, kbs-client.sh, se/hdr.bin, se/se-policy.rego (Trustee),
 //   provenance.intoto.json, reference-values.intoto.json (provenance),
-//   sbom.spdx.json (SBOM).
+//   sbom.spdx.json (SBOM), corim.cbor (unsigned CoRIM, docs/corim.md).
 #pragma once
 
 #include <filesystem>

@@ -4,6 +4,8 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/attest/corim.h"
+#include "builder/attest/cose.h"
 #include "builder/attest/exports.h"
 #include "builder/attest/oci_layout.h"
 #include "builder/attest/provenance.h"
@@ -170,6 +172,57 @@ void add_oci(CLI::App* exp) {
   });
 }
 
+struct CorimArgs {
+  std::string manifest, output, key, pkcs11_uri, pkcs11_module, cert, passphrase_env;
+  bool force = false;
+  attest::CorimOptions opts;
+};
+
+void add_corim(CLI::App* exp) {
+  auto a = std::make_shared<CorimArgs>();
+  auto* c = exp->add_subcommand(
+      "corim",
+      "CoRIM reference values (draft-ietf-rats-corim): an unsigned CoRIM (CBOR tag 501) with\n"
+      "one CoMID per measured platform (SNP, TDX, vTPM, SE); see docs/corim.md");
+  c->add_option("MANIFEST", a->manifest, "manifest.json, or the output directory holding it")
+      ->required();
+  c->add_option("-o,--output", a->output, "write the CoRIM here (default: stdout)");
+  c->add_flag("--force", a->force,
+              "replace a symlink, device node or FIFO at an output path (never written through)");
+  c->add_option("--id", a->opts.id, "corim id (default: RECIPE_NAME-RECIPE_VERSION)");
+  c->add_option("--creator", a->opts.creator, "entity name of the creator")->capture_default_str();
+  c->add_option("--valid-days", a->opts.valid_days,
+                "validity: from the manifest's source date, for this many days")
+      ->capture_default_str();
+  auto* key = c->add_option("--key", a->key,
+                            "sign: PEM private key (ECDSA P-256/384/521, Ed25519, RSA) or a\n"
+                            "pkcs11: URI; writes a COSE_Sign1 signed CoRIM (tag 18)");
+  c->add_option("--pkcs11-uri", a->pkcs11_uri, "sign with this PKCS#11 key (pkcs11:token=..)")
+      ->excludes(key);
+  c->add_option("--pkcs11-module", a->pkcs11_module,
+                "PKCS#11 library for a pkcs11: key (default: the engine's, p11-kit)");
+  c->add_option("--cert", a->cert, "X.509 certificate (PEM) that must match the signing key");
+  c->add_option("--passphrase-env", a->passphrase_env,
+                "name of an environment variable holding the key's passphrase (or token PIN)");
+  c->callback([a] {
+    LoadedManifest m = load_manifest(a->manifest);
+    Bytes out = attest::corim_unsigned(m.json, a->opts, m.path.string());
+    std::string k = !a->pkcs11_uri.empty() ? a->pkcs11_uri : a->key;
+    if (k.empty() && (!a->cert.empty() || !a->passphrase_env.empty()))
+      throw UsageError("--cert and --passphrase-env need --key or --pkcs11-uri");
+    if (!k.empty()) {
+      keys::SignerRequest req{k, {}, a->pkcs11_module, secret_from_env(a->passphrase_env)};
+      const keys::Signer signer = keys::load_signer(req, warn);
+      if (!a->cert.empty()) signer.check_certificate(read_file(a->cert), a->cert);
+      attest::CorimSignOptions so;
+      so.signer_name = a->opts.creator;
+      so.validity = attest::corim_validity(m.json, a->opts);
+      out = attest::corim_sign(out, signer, so);
+    }
+    write_output(a->output, std::string(out.begin(), out.end()), a->force);
+  });
+}
+
 }  // namespace
 
 void register_export(CLI::App& app) {
@@ -180,6 +233,7 @@ void register_export(CLI::App& app) {
   add_provenance(exp);
   add_sbom(exp);
   add_oci(exp);
+  add_corim(exp);
 }
 
 }  // namespace mkguest::cli

@@ -7,6 +7,7 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/attest/cose.h"
 #include "builder/attest/dsse.h"
 #include "builder/attest/provenance.h"
 #include "builder/cli/attest_io.h"
@@ -71,9 +72,20 @@ void run_verify_signature(const VerifyArgs& a) {
     }
     verifiers.push_back(keys::Verifier::from_pem(pem, a.cert));
   }
-  json env = json::parse(read_text_file(a.envelope), nullptr, false);
-  if (env.is_discarded()) throw file_error(a.envelope, "not valid JSON");
-  attest::DsseResult r = attest::dsse_verify(env, verifiers, a.envelope);
+  attest::DsseResult r;
+  Bytes raw = read_file(a.envelope);
+  if (attest::looks_like_cose_sign1(raw)) {  // a signed CoRIM (docs/corim.md)
+    attest::CoseResult c = attest::corim_verify(raw, verifiers, a.envelope);
+    r.ok = c.ok;
+    r.payload_type = attest::kCorimContentType;
+    r.payload = std::move(c.payload);
+    r.keyid = c.keyid;
+    r.problem = c.problem;
+  } else {
+    json env = json::parse(raw.begin(), raw.end(), nullptr, false);
+    if (env.is_discarded()) throw file_error(a.envelope, "not valid JSON");
+    r = attest::dsse_verify(env, verifiers, a.envelope);
+  }
   if (r.ok && !a.payload.empty() && read_file(a.payload) != r.payload) {
     r.ok = false;
     r.problem = "the signed payload is not the bytes of " + a.payload;
@@ -115,8 +127,9 @@ void register_sign(CLI::App& app) {
 
   auto v = std::make_shared<VerifyArgs>();
   auto* ver = app.add_subcommand(
-      "verify-signature", "Check a DSSE envelope's signature; exit 1 when it does not verify");
-  ver->add_option("ENVELOPE", v->envelope, "the .dsse.json file")
+      "verify-signature",
+      "Check a DSSE envelope's or a signed CoRIM's signature; exit 1 when it does not verify");
+  ver->add_option("ENVELOPE", v->envelope, "the .dsse.json file, or a signed CoRIM (.cose)")
       ->required()
       ->check(CLI::ExistingFile);
   ver->add_option("--key", v->keys, "PEM public key (or certificate); may be repeated");

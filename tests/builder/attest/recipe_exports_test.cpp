@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tests/snp_fixtures.h"
 #include "tests/test_util.h"
 
 namespace mkguest::test {
@@ -43,6 +44,41 @@ TEST_CASE("recipe exports: provenance and SBOM are written and rebuilt", "[prove
   v = run_mkguest({"verify", (t / "out").string(), "--rebuild", r.string()});
   CHECK(v.exit_code == 1);
   CHECK(v.out.find("DIFFERENT rebuild: sbom.spdx.json") != std::string::npos);
+}
+
+TEST_CASE("recipe exports: corim.cbor is written, read by cbor2 and rebuilt", "[corim]") {
+  TempDir t;
+  write_snp_fixtures(t.path());
+  write_text(t / "init", "#!/bin/sh\n");
+  write_text(t / "recipe.yaml", R"(name: corim-demo
+version: "2.0"
+source_date_epoch: 1700000000
+kernel: kernel.bin
+initrd:
+  files: [{src: init, dst: /init}]
+measurements:
+  snp: {firmware: synth_ovmf_new_order.fd, vcpus: [1, 2], vcpu_types: [EPYC-Genoa]}
+exports:
+  corim: true
+)");
+  auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  if (run({"/usr/bin/python3", "-c", "import cbor2, cryptography"}).exit_code != 0) {
+    skip_or_fail("python3-cbor2 missing: run scripts/install-deps --test");
+    return;
+  }
+  auto c = run({"/usr/bin/python3", (source_dir() / "tests/builder/attest/corim_check.py").string(),
+                (t / "out/manifest.json").string(), (t / "out/corim.cbor").string()});
+  INFO(c.out << c.err);
+  CHECK(c.out == "OK\n");
+  auto v = run_mkguest({"verify", "out", "--rebuild", "recipe.yaml"}, {}, t.path());
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 0);
+  write_text(t / "out/corim.cbor", read_text(t / "out/corim.cbor") + "x");
+  v = run_mkguest({"verify", "out", "--rebuild", "recipe.yaml"}, {}, t.path());
+  CHECK(v.exit_code == 1);
+  CHECK(v.out.find("DIFFERENT rebuild: corim.cbor") != std::string::npos);
 }
 
 TEST_CASE("recipe exports: errors", "[trustee]") {
