@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest/exports.h"
+#include "builder/pipeline/initdata_stage.h"
 #include "builder/pipeline/initrd.h"
 #include "builder/pipeline/plan.h"
 #include "builder/pipeline/rootfs_stage.h"
@@ -178,6 +179,10 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     Step s(progress, "se");
     stage_se(ctx);
   }
+  if (r.initdata.present) {
+    Step s(progress, "initdata");
+    stage_initdata(ctx);
+  }
   BuildResult result;
   if (r.measurements.tdx.present) {
     Step s(progress, "measure tdx");
@@ -187,6 +192,7 @@ BuildResult run_build(const recipe::Recipe& r, const fs::path& staging,
     Step s(progress, "measure snp");
     stage_measure_snp(ctx);
   }
+  if (r.initdata.present) bind_initdata(ctx);
   {
     Step s(progress, "manifest");
     result.manifest_text = ctx.manifest.canonical();
