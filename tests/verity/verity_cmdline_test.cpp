@@ -154,8 +154,8 @@ std::string kata_runtime_root_params(const std::string& params, bool disable_nvd
   std::size_t pos = 0;
   while (pos <= params.size()) {
     std::size_t comma = params.find(',', pos);
-    std::string field = params.substr(pos, comma == std::string::npos ? std::string::npos
-                                                                       : comma - pos);
+    std::string field =
+        params.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? params.size() + 1 : comma + 1;
     while (!field.empty() && field.front() == ' ') field.erase(0, 1);
     while (!field.empty() && field.back() == ' ') field.pop_back();
