@@ -147,6 +147,8 @@ RootfsSpec read_rootfs(const Checker& c, const Node& n);
 MeasurementsSpec read_measurements(const Checker& c, const Node& n);
 // Defined in recipes/exports_spec.cpp.
 ExportsSpec read_exports(const Checker& c, const Node& n);
+// Defined in recipes/initdata_spec.cpp.
+InitdataSpec read_initdata(const Checker& c, const Node& n);
 
 Recipe load_recipe(const fs::path& path, const LoadOptions& opt) {
   fs::path resolved = (path.is_absolute() ? path : opt.cwd / path).lexically_normal();
@@ -225,6 +227,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
   if (const Node* n = top.opt("measurements")) r.measurements = read_measurements(c, *n);
   top.reserved("signing", "signing keys");
   if (const Node* n = top.opt("exports")) r.exports = read_exports(c, *n);
+  if (const Node* n = top.opt("initdata")) r.initdata = read_initdata(c, *n);
   top.done();
 
   if (r.outputs.direct && r.kernel.resolved.empty()) {

@@ -219,6 +219,16 @@ struct SeSpec {
   Mark mark;
 };
 
+// `initdata`: the CoCo init-data document of the pod (docs/kata.md), a path to
+// a TOML file or an inline mapping rendered to TOML by the build.
+struct InitdataSpec {
+  bool present = false;
+  std::optional<PathRef> file;                            // a path: its bytes are the document
+  std::string algorithm;                                  // inline: sha256, sha384 or sha512
+  std::vector<std::pair<std::string, std::string>> data;  // inline, in recipe order
+  Mark mark;
+};
+
 struct OutputsSpec {
   bool direct = true;  // kernel, initrd, cmdline
   UkiSpec uki;
@@ -248,6 +258,7 @@ struct Recipe {
   OutputsSpec outputs;
   ExportsSpec exports;
   MeasurementsSpec measurements;
+  InitdataSpec initdata;
 
   PathRef file;                // the recipe given on the command line
   std::vector<PathRef> bases;  // the `extends` chain, nearest first

@@ -197,6 +197,27 @@ void add_se(Builder& b, const json& se) {
     b.add("se", "", "image_phkh", b.hex_list(*phkh, "se.image_phkh", 32));
 }
 
+// Init-data (docs/kata.md §6): Trustee checks HOST_DATA, MRCONFIGID and vTPM
+// PCR 8 itself, against the digest of the init-data TOML the guest sends with
+// its evidence (attestation-service parse_init_data, verifier regularize_data
+// and tpm verify_init_data); the default policy reads no reference value for
+// them. They are published under namespaced ids only, named as the
+// verifiers' claims (`init_data`: hex of HOST_DATA / MRCONFIGID; the TPM
+// verifier's PCR claims), as lists for a custom policy's `in`.
+void add_initdata(Builder& b, const json& initdata, const std::string& source) {
+  auto hex = [&](const char* key, std::size_t bytes) -> const json* {
+    const json* v = find(initdata, {key});
+    if (v && (!v->is_string() || !is_hex(v->get<std::string>()) ||
+              v->get<std::string>().size() != 2 * bytes))
+      throw file_error(source, std::string("initdata.") + key + " is not " + std::to_string(bytes) +
+                                   "-byte hex");
+    return v;
+  };
+  if (const json* v = hex("snp_host_data", 32)) b.add("snp", "", "init_data", json::array({*v}));
+  if (const json* v = hex("tdx_mrconfigid", 48)) b.add("tdx", "", "init_data", json::array({*v}));
+  if (const json* v = hex("tpm_pcr8", 32)) b.add("tpm", "", "pcr8", json::array({*v}));
+}
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -231,6 +252,8 @@ json trustee_reference_values(const json& manifest, const TrusteeOptions& option
     if (const json* v = find(*m, {"tpm"})) add_tpm(b, *v);
     if (const json* v = find(*m, {"se"})) add_se(b, *v);
   }
+  if (const json* v = find(manifest, {"initdata"}); v && v->is_object())
+    add_initdata(b, *v, source);
   if (b.out_.empty())
     throw file_error(source, "the manifest has no measurements to export (no snp, tdx, tpm or se)");
   return b.out_;

@@ -35,6 +35,7 @@ void register_measure_tdx(CLI::App& app);
 void register_verify_eventlog(CLI::App& app);
 void register_uki(CLI::App& app);
 void register_measure_pcr11(CLI::App& app);
+void register_measure_initdata(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_se(CLI::App& app);
 void register_show(CLI::App& app);

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest/exports.h"
+#include "builder/pipeline/initdata_stage.h"
 #include "builder/pipeline/initrd.h"
 #include "builder/pipeline/plan.h"
 #include "builder/pipeline/rootfs_stage.h"
@@ -35,8 +36,8 @@ const Artifact& BuildContext::write_artifact(std::optional<Artifact>& slot, cons
 
 std::map<std::string, Artifact> BuildArtifacts::by_role() const {
   std::map<std::string, Artifact> out;
-  for (const auto* a :
-       {&initrd, &rootfs, &rootfs_verity, &disk, &cmdline, &kernel, &uki, &se, &se_header})
+  for (const auto* a : {&initrd, &rootfs, &rootfs_verity, &disk, &cmdline, &kernel, &uki, &se,
+                        &se_header, &initdata, &initdata_annotation})
     if (*a) out.emplace((*a)->role, **a);
   return out;
 }
@@ -159,10 +160,13 @@ constexpr Stage kStages[] = {
     {"kernel", [](const BuildPlan& p) { return recipe_of(p).outputs.direct; }, stage_kernel},
     {"uki", [](const BuildPlan& p) { return recipe_of(p).outputs.uki.present; }, stage_uki},
     {"se", [](const BuildPlan& p) { return recipe_of(p).outputs.se.present; }, stage_se},
+    {"initdata", [](const BuildPlan& p) { return recipe_of(p).initdata.present; }, stage_initdata},
     {"measure tdx", [](const BuildPlan& p) { return recipe_of(p).measurements.tdx.present; },
      stage_measure_tdx},
     {"measure snp", [](const BuildPlan& p) { return recipe_of(p).measurements.snp.present; },
      stage_measure_snp},
+    {"bind initdata", [](const BuildPlan& p) { return recipe_of(p).initdata.present; },
+     bind_initdata},
     {"manifest", [](const BuildPlan&) { return true; }, stage_manifest},
     {"exports", [](const BuildPlan& p) { return recipe_of(p).exports.any(); }, stage_exports},
 };

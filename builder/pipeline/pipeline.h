@@ -3,8 +3,8 @@
 // atomically. The recipe first becomes a typed BuildPlan (plan.h: enums, and
 // every input file opened and hashed once); then a table of stages runs in a
 // fixed order, each applying or not by the plan:
-//   initrd -> [rootfs + verity] -> cmdline -> kernel -> [uki, se]
-//   -> [measure tdx, measure snp] -> manifest -> [exports]
+//   initrd -> [rootfs + verity] -> cmdline -> kernel -> [uki, se, initdata]
+//   -> [measure tdx, measure snp, bind initdata] -> manifest -> [exports]
 // A stage reads the plan's input bytes and the typed artifacts that earlier
 // stages wrote (BuildArtifacts), never a file by name.
 #pragma once
@@ -68,6 +68,8 @@ struct BuildArtifacts {
   std::optional<Artifact> uki;
   std::optional<Artifact> se;
   std::optional<Artifact> se_header;
+  std::optional<Artifact> initdata;             // initdata.toml
+  std::optional<Artifact> initdata_annotation;  // Kata's annotation value
   // Every artifact written, by role.
   std::map<std::string, Artifact> by_role() const;
 };

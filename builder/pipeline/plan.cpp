@@ -122,7 +122,7 @@ TreeListing tree_listing(const recipe::InitrdTree& t) {
 }
 
 BuildPlan make_plan(const recipe::Recipe& r, InputOpener opener) {
-  BuildPlan p{r, InputTable(std::move(opener)), {}, nullptr, {}, {}, {}, {}, nullptr};
+  BuildPlan p{r, InputTable(std::move(opener)), {}, nullptr, {}, {}, {}, {}, nullptr, nullptr};
   InputTable& t = p.inputs;
   p.recipe_sha256 = t.add("", r.file.resolved, r.file.display).sha256;
   for (const auto& b : r.bases)
@@ -192,6 +192,8 @@ BuildPlan make_plan(const recipe::Recipe& r, InputOpener opener) {
   }
   const recipe::TdxSpec& tdx = r.measurements.tdx;
   if (tdx.present) p.tdx_firmware = &t.add("firmware", tdx.firmware, tdx.firmware_display);
+  if (r.initdata.present && r.initdata.file)
+    p.initdata = &t.add("initdata", r.initdata.file->resolved, r.initdata.file->display);
   return p;
 }
 

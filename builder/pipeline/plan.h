@@ -119,6 +119,7 @@ struct BuildPlan {
   SePlanInputs se;
   SnpPlanInputs snp;
   const InputFile* tdx_firmware = nullptr;
+  const InputFile* initdata = nullptr;  // initdata given as a file
 };
 
 // The plan of `r` (validated by load_recipe). Throws InputError at the

@@ -158,6 +158,10 @@ std::vector<VerifyCheck> default_verify_checks() {
        check_tdx},
       {"uki", "the UKI's sections, Authenticode digests and signatures, and its PCRs derived again",
        check_uki},
+      {"initdata",
+       "the init-data digest, HOST_DATA, MRCONFIGID, PCR 8 and annotation derived again from "
+       "initdata.toml",
+       check_initdata},
   };
 }
 

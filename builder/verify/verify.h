@@ -76,6 +76,8 @@ std::string output_file(const json& manifest, const std::string& role);
 bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings);
 // measurements.tdx re-derived from the outputs, the firmware and the profile.
 bool check_tdx(const VerifyContext& ctx, std::vector<Finding>* findings);
+// Defined in check_initdata.cpp.
+bool check_initdata(const VerifyContext& ctx, std::vector<Finding>* findings);
 // The UKI: sections, Authenticode digests, stub version, signatures, and
 // measurements.tpm derived again from its bytes.
 bool check_uki(const VerifyContext& ctx, std::vector<Finding>* findings);

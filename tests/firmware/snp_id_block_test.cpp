@@ -69,3 +69,33 @@ TEST_CASE("snp-id-block rejects keys that are not P-384", "[snp]") {
   CHECK(r.err == (d / "p256.pem").string() +
                      ": error: SNP ID and author keys must be EC P-384 (secp384r1) keys\n");
 }
+
+// HOST_DATA is a separate SNP_LAUNCH_FINISH parameter: with --host-data the
+// ID block (and so its signature input) stays snp-create-id-block's, and the
+// QEMU line gains host-data= with the init-data value of the spec-text script
+// (tests/builder/measure/initdata_ref.py), in base64 as Python encodes it.
+TEST_CASE("snp-id-block --host-data keeps snp-create-id-block's ID block", "[snp][initdata]") {
+  auto dir = test::source_dir() / "tests/vectors/snp_id_block";
+  std::string expected = test::read_text(dir / "expected.txt");
+  std::string ld = after(expected, "measurement=");
+  const auto doc = test::source_dir() / "tests/data/initdata/coco-sha384.toml";
+  const auto ref = test::source_dir() / "tests/builder/measure/initdata_ref.py";
+  auto py = test::run(
+      {"/usr/bin/python3", "-c",
+       "import json,subprocess,sys,base64;"
+       "j=json.loads(subprocess.check_output([sys.executable,sys.argv[1],'digest',sys.argv[2]]));"
+       "print(j['snp'], base64.b64encode(bytes.fromhex(j['snp'])).decode())",
+       ref.string(), doc.string()});
+  REQUIRE(py.exit_code == 0);
+  const std::string hex = py.out.substr(0, 64), b64 = py.out.substr(65, 44);
+  auto r = test::run_mkguest({"measure", "snp-id-block", "--measurement", ld, "--idkey", "id.pem",
+                              "--authorkey", "author.pem", "--host-data", hex},
+                             {}, dir);
+  REQUIRE(r.exit_code == 0);
+  CHECK(after(r.out, "id-block=") == after(expected, "id-block="));
+  CHECK(after(r.out, "host-data=") == b64);
+  CHECK(test::run_mkguest({"measure", "snp-id-block", "--measurement", ld, "--idkey", "id.pem",
+                           "--authorkey", "author.pem", "--host-data", hex.substr(2)},
+                          {}, dir)
+            .exit_code == 1);
+}

@@ -3,6 +3,8 @@
 // systemd's roothash= options.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "base/error.h"
 #include "base/file.h"
 #include "tests/verity_test_util.h"
@@ -138,4 +140,69 @@ TEST_CASE("verity cmdline: the rendered table verifies the built files with veri
     write_file(t / "bad.img", data);
     CHECK(verify((t / "bad.img").string()) != 0);
   }
+}
+
+namespace {
+// Kata's runtime builds dm-mod.create itself from kernel_verity_params:
+// GetKernelRootParams and ParseKernelVerityParams, transcribed line by line
+// from kata-containers src/runtime/virtcontainers/hypervisor.go (commit
+// 80e3b071). Returns the kernel parameters it adds, space-joined, or the
+// error text ("" never: every path returns params or an error).
+std::string kata_runtime_root_params(const std::string& params, bool disable_nvdimm,
+                                     std::string rootfstype) {
+  std::map<std::string, std::string> values;
+  std::size_t pos = 0;
+  while (pos <= params.size()) {
+    std::size_t comma = params.find(',', pos);
+    std::string field =
+        params.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? params.size() + 1 : comma + 1;
+    while (!field.empty() && field.front() == ' ') field.erase(0, 1);
+    while (!field.empty() && field.back() == ' ') field.pop_back();
+    if (field.empty()) continue;
+    std::size_t eq = field.find('=');
+    if (eq == std::string::npos) return "error: invalid entry";
+    values[field.substr(0, eq)] = field.substr(eq + 1);
+  }
+  if (values["root_hash"].empty()) return "error: missing root_hash";
+  auto num = [&](const std::string& k) -> std::uint64_t {
+    return values.count(k) && !values[k].empty() ? std::stoull(values[k]) : 0;
+  };
+  const std::uint64_t blocks = num("data_blocks"), dbs = num("data_block_size"),
+                      hbs = num("hash_block_size");
+  if (values["salt"].empty() || !blocks || !dbs || !hbs || dbs % 512 || hbs % 512)
+    return "error: bad params";
+  if (rootfstype.empty()) rootfstype = "ext4";
+  const std::string root = disable_nvdimm ? "/dev/vda1" : "/dev/pmem0p1";
+  const std::string hash = disable_nvdimm ? "/dev/vda2" : "/dev/pmem0p2";
+  const std::string cmd = "dm-verity,,,ro,0 " + std::to_string(dbs / 512 * blocks) + " verity 1 " +
+                          root + " " + hash + " " + std::to_string(dbs) + " " +
+                          std::to_string(hbs) + " " + std::to_string(blocks) + " 0 sha256 " +
+                          values["root_hash"] + " " + values["salt"];
+  const std::string flags = rootfstype == "ext4" ? "data=ordered,errors=remount-ro ro" : "ro";
+  return "dm-mod.create=\"" + cmd + "\" root=/dev/dm-0 rootflags=" + flags +
+         " rootfstype=" + rootfstype;
+}
+}  // namespace
+
+// The Kata guest contract (docs/kata.md §7): the kernel_verity_params mkguest
+// writes make Kata's runtime build the same dm-verity table mkguest's Kata
+// wiring renders, when the hash device has no superblock (the runtime always
+// writes hash start block 0); with a superblock they differ, which is why the
+// Kata wiring formats without one.
+TEST_CASE("verity cmdline: Kata's runtime builds mkguest's table from kernel_verity_params",
+          "[verity][kata]") {
+  Bytes root;
+  from_hex(kRoot, &root);
+  const VerityGeometry g = pat4m_geometry(false);
+  const std::string runtime = kata_runtime_root_params(kata_verity_params(g, root), true, "erofs");
+  CHECK(runtime.rfind(render_kata_cmdline(g, root, {}), 0) == 0);
+  CHECK(runtime.substr(render_kata_cmdline(g, root, {}).size()) ==
+        " rootflags=ro rootfstype=erofs");
+  // nvdimm (the runtime's default) names the pmem partitions.
+  CHECK(kata_runtime_root_params(kata_verity_params(g, root), false, "erofs")
+            .rfind(render_kata_cmdline(g, root, {"/dev/pmem0p1", "/dev/pmem0p2", {}}), 0) == 0);
+  const VerityGeometry sb = pat4m_geometry(true);
+  CHECK(kata_runtime_root_params(kata_verity_params(sb, root), true, "erofs")
+            .rfind(render_kata_cmdline(sb, root, {}), 0) != 0);
 }

@@ -162,6 +162,7 @@ struct IdBlockArgs {
   std::string measurement, idkey, authorkey;
   std::string policy = "0x30000", family_id, image_id;
   std::uint32_t guest_svn = 0;
+  std::string host_data;  // hex, 32 bytes: SNP_LAUNCH_FINISH's HOST_DATA (not in the ID block)
 };
 
 Bytes id_field(const std::string& hex, const std::string& opt) {
@@ -191,10 +192,21 @@ void run_id_block(const IdBlockArgs& a) {
   in.guest_svn = a.guest_svn;
   in.family_id = id_field(a.family_id, "--family-id");
   in.image_id = id_field(a.image_id, "--image-id");
+  Bytes host_data;
+  if (!a.host_data.empty() && (!from_hex(a.host_data, &host_data) || host_data.size() != 32)) {
+    throw UsageError(
+        "--host-data must be 64 hex digits (32 bytes, as `measure initdata "
+        "--platform snp` prints)");
+  }
   SnpIdBlock out = snp_make_id_block(in, read_text_file(a.idkey), a.idkey,
                                      read_text_file(a.authorkey), a.authorkey);
+  // HOST_DATA is a parameter of SNP_LAUNCH_FINISH beside the ID block and
+  // auth structure: it changes neither (nor the launch digest), and QEMU takes
+  // it on the same sev-snp-guest object (docs/kata.md §5).
   std::cout << "id-block=" << base64_encode(out.id_block)
-            << ",id-auth=" << base64_encode(out.id_auth) << "\n"
+            << ",id-auth=" << base64_encode(out.id_auth);
+  if (!host_data.empty()) std::cout << ",host-data=" << base64_encode(host_data);
+  std::cout << "\n"
             << "id_key_hash: " << base64_encode(out.id_key_digest) << "\n"
             << "author_key: " << base64_encode(out.author_key_digest) << "\n";
 }
@@ -213,6 +225,9 @@ void register_measure_snp(CLI::App& app) {
   idc->add_option("--guest-svn", ib->guest_svn, "Guest SVN (default 0)");
   idc->add_option("--family-id", ib->family_id, "Family ID, 32 hex digits (default zeros)");
   idc->add_option("--image-id", ib->image_id, "Image ID, 32 hex digits (default zeros)");
+  idc->add_option("--host-data", ib->host_data,
+                  "SNP HOST_DATA, 64 hex digits (measure initdata --platform snp): added to the "
+                  "QEMU line as host-data=");
   idc->callback([ib] { run_id_block(*ib); });
 
   auto a = std::make_shared<SnpArgs>();
