@@ -135,7 +135,7 @@ c::Item tdx_triple(const Reader& r, const json& tdx) {
   add("mr_td", "mrtd", 48);
   add("rtmr_1", "rtmr1", 48);
   add("rtmr_2", "rtmr2", 48);
-  add("mr_config_id", "mrconfigid", 48);
+  add("mrconfigid", "mrconfigid", 48);  // the init-data binding (docs/kata.md)
   if (const json* v = find(tdx, {"xfam"}))
     ms.push_back(measurement(
         c::text("xfam"),

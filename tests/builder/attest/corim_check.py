@@ -154,9 +154,14 @@ def check_corim(payload, manifest):
         if "policy" in ms["snp"]:
             pol = policy_word(ms["snp"]["policy"]).to_bytes(8, "little")
             need(m.get(2, {}).get(4) == cbor2.CBORTag(560, pol), "snp POLICY %r" % m.get(2))
+        # HOST_DATA (the init-data binding), when the manifest has it.
+        need(digests_of(m.get(642, {}), 1) == hexes(ms["snp"].get("host_data", [])),
+             "snp HOST_DATA %r" % m.get(642))
     if "tdx" in ms:
         env, m = triple_of(comids["tdx"], "tdx")
         need(env == {0: {1: "Intel Corporation", 2: "TDX"}}, "tdx class %r" % env)
+        need(digests_of(m.get("mrconfigid", {}), 7) == hexes(ms["tdx"].get("mrconfigid", [])),
+             "tdx MRCONFIGID %r" % m.get("mrconfigid"))
         for key, mkey in (("mr_td", "mrtd"), ("rtmr_1", "rtmr1"), ("rtmr_2", "rtmr2")):
             if key in ms["tdx"]:
                 need(digests_of(m.get(mkey, {}), 7) == hexes(ms["tdx"][key]), "tdx " + mkey)

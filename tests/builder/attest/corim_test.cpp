@@ -139,6 +139,18 @@ TEST_CASE("corim: unsigned CoRIM of SNP, TDX, vTPM and SE values, read by cbor2"
   CHECK_THROWS_AS(attest::corim_unsigned(none, {}, "manifest.json"), InputError);
 }
 
+TEST_CASE("corim: the init-data bindings HOST_DATA and MRCONFIGID, read by cbor2", "[corim]") {
+  if (!have_cbor2()) return;
+  TempDir t;
+  json m = make_outdir(t / "out");
+  // As the build's bind-initdata stage writes them (docs/kata.md).
+  m["measurements"]["snp"]["host_data"] = std::string(64, 'a');
+  m["measurements"]["tdx"]["mrconfigid"] = std::string(96, 'b');
+  write_text(t / "out/manifest.json", m.dump());
+  write_bytes(t / "corim.cbor", attest::corim_unsigned(m, {}, "manifest.json"));
+  check_with_python(t / "out/manifest.json", t / "corim.cbor");
+}
+
 TEST_CASE("corim: the coco-guest golden manifest's values, read by cbor2", "[corim]") {
   if (!have_cbor2()) return;
   TempDir t;
