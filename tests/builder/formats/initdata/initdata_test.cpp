@@ -149,3 +149,23 @@ TEST_CASE("init-data annotation equals Kata's Go vector but for the gzip time", 
   REQUIRE(py.exit_code == 0);
   CHECK(initdata::annotation_value(read_file(kDocs / "kata-go-sha256.toml")) + "\n" == py.out);
 }
+
+TEST_CASE("init-data refuses non-ASCII outside strings and comments, before toml++", "[initdata]") {
+  // toml++ 3.3 reaches __builtin_unreachable() on U+00A1..U+0499 where it
+  // expects whitespace (found by initdata_fuzz; tests/corpus/initdata/
+  // regress-bare-latin1-key.toml replays it). TOML 1.0 allows non-ASCII only
+  // in strings and comments, so the place is the character's.
+  const std::string head = "version = \"0.1.0\"\nalgorithm = \"sha256\"\n";
+  CHECK(error_place(head + "[data]\nk\xC3\xBC = \"v\"\n") == "4:2");
+  CHECK(error_place(head + "[data]\nk = \"v\" \xC3\xBC\n") == "4:9");
+  CHECK(error_place(head + "\xC2\xA0[data]\n") == "3:1");
+  // Inside every string form and in comments it is text, as TOML says.
+  const std::string ok = head +
+                         "# gr\xC3\xBC\xC3\x9F\n[data]\n"
+                         "k = \"\xC3\xA9 \\\" \xC3\xA9\"\n"
+                         "l = '\xC3\xA9'\n"
+                         "m = \"\"\"\xC3\xA9\n\xC3\xA9\"\"\"\"\n"
+                         "n = '''\xC3\xA9'''\n"
+                         "\"\xC3\xA9\" = \"v\"\n";
+  CHECK(error_place(ok).empty());
+}
