@@ -185,12 +185,17 @@ TEST_CASE("build: stderr that is not a terminal gets no control characters", "[c
 }
 
 TEST_CASE("build: on a terminal the progress line is drawn and cleared", "[cli][progress]") {
+  // A chroot without devpts has no pseudo-terminal to run the build on.
+  if (test::run({"/usr/bin/python3", "-c", "import os; os.openpty()"}).exit_code != 0) {
+    test::skip_or_fail("no pseudo-terminal here (is /dev/pts mounted?)");
+    return;
+  }
   test::TempDir d;
   make_rootfs_recipe(d.path());
   auto r = on_pty(d.path(), "", {"build", "--progress=always", "recipe.yaml", "-o", "out"});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
-  // Bytes done of the step's total (3 passes over 8 MiB), redrawn in place.
+  // Bytes done of the step's total (2 passes over 8 MiB), redrawn in place.
   const std::string first = "\rmkguest: rootfs + verity ";
   const auto at = r.out.find(first);
   REQUIRE(at != std::string::npos);
