@@ -156,6 +156,45 @@ TEST_CASE("recipe exports: an ECDSA key with its passphrase from pin_env, compar
   CHECK(r.out.find("DIFFERENT rebuild: corim.cose") != std::string::npos);
 }
 
+TEST_CASE("recipe exports: corim.cose signed with a key on a PKCS#11 token (SoftHSM)", "[corim]") {
+  const fs::path module = "/usr/lib/softhsm/libsofthsm2.so";
+  if (!have_tool("softhsm2-util") || !fs::exists(module) ||
+      !fs::exists("/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so")) {
+    skip_or_fail(
+        "softhsm2 or libengine-pkcs11-openssl is not installed (scripts/install-deps --test)");
+    return;
+  }
+  TempDir t;
+  make_key(t / "k", "ec256");
+  fs::create_directories(t / "tokens");
+  write_text(t / "softhsm2.conf", "directories.tokendir = " + (t / "tokens").string() +
+                                      "\nobjectstore.backend = file\nlog.level = ERROR\n");
+  const std::string conf = "SOFTHSM2_CONF=" + (t / "softhsm2.conf").string();
+  REQUIRE(run({"softhsm2-util", "--init-token", "--free", "--label", "release", "--pin", "4321",
+               "--so-pin", "8765"},
+              {conf})
+              .exit_code == 0);
+  REQUIRE(run({"softhsm2-util", "--import", (t / "k/priv.pem").string(), "--token", "release",
+               "--label", "signer", "--id", "01", "--pin", "4321"},
+              {conf})
+              .exit_code == 0);
+  snp_recipe(t,
+             "      key: \"pkcs11:token=release;object=signer;type=private\"\n"
+             "      pkcs11_module: " +
+                 module.string() +
+                 "\n      pin_env: TOKEN_PIN\n"
+                 "      certificate: k/cert.pem\n");
+  auto b =
+      run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {conf, "TOKEN_PIN=4321"}, t.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  check_independently(t / "out", t / "k/pub.pem");
+  auto r = run_mkguest({"verify", "out", "--rebuild", "recipe.yaml"}, {conf, "TOKEN_PIN=4321"},
+                       t.path());
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+}
+
 TEST_CASE("recipe exports: corim signing errors name the place, nothing is written", "[corim]") {
   TempDir t;
   make_key(t / "k", "ed25519");
