@@ -154,6 +154,12 @@ TEST_CASE("recipe exports: an ECDSA key with its passphrase from pin_env, compar
                   t.path());
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("DIFFERENT rebuild: corim.cose") != std::string::npos);
+  // Not a signed CoRIM at all: it differs too (verify does not stop at it).
+  write_text(t / "out/corim.cose", "{}");
+  r = run_mkguest({"verify", "out", "--rebuild", "recipe.yaml"}, {"CORIM_KEY_PASS=s3cret"},
+                  t.path());
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("DIFFERENT rebuild: corim.cose") != std::string::npos);
 }
 
 TEST_CASE("recipe exports: corim.cose signed with a key on a PKCS#11 token (SoftHSM)", "[corim]") {
