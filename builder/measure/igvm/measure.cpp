@@ -73,7 +73,8 @@ Measurement measure_snp(const File& f, const SnpMeasureOptions& o, const std::st
     const ByteReader at(h.body, source, h.offset + 8);
     switch (h.type) {
       case kVhtPageData: {
-        if (h.flags & kPageFlagShared) break;
+        // A shared page is measured like any other: QEMU's IGVM loader and
+        // igvmmeasure ignore the flag (microsoft/igvm's snp.rs skips it).
         for (std::uint64_t i = 0; i < page_count(h); ++i) {
           const std::uint64_t gpa = h.gpa + i * kPageSize;
           if (h.data_type == kPageSecrets) {

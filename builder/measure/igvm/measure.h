@@ -1,10 +1,11 @@
 // The launch measurements of an IGVM file, page by page, for one platform
 // (docs/igvm.md §3):
 //  - SEV-SNP launch digest: COCONUT igvmmeasure (coconut-svsm/svsm
-//    tools/igvmmeasure/src/igvm_measure.rs, commit f4bc4bcd) with
-//    microsoft/igvm igvm/src/measurement/snp.rs (commit e6c3ff1c) where the
-//    two differ: shared pages are skipped and a parameter insert measures
-//    every page of its area as unmeasured;
+//    tools/igvmmeasure/src/igvm_measure.rs, commit f4bc4bcd), which QEMU's
+//    IGVM loader agrees with, except that a parameter insert measures every
+//    page of its area as unmeasured, as QEMU and microsoft/igvm
+//    igvm/src/measurement/snp.rs (commit e6c3ff1c) do; shared pages are
+//    measured (snp.rs alone skips them);
 //  - TDX MRTD: microsoft/igvm igvm/src/measurement/tdx.rs (commit e6c3ff1c):
 //    MEM.PAGE.ADD per page, MR.EXTEND of its 16 chunks unless unmeasured.
 // Pure functions of the parsed file; the spans of `File` point into its bytes.

@@ -4,7 +4,8 @@ from the C++ from these sources:
   - microsoft/igvm igvm_defs/src/lib.rs (commit e6c3ff1c34c3): the layout;
   - microsoft/igvm igvm/src/measurement/snp.rs and tdx.rs (same commit);
   - coconut-svsm/svsm tools/igvmmeasure/src/igvm_measure.rs and page_info.rs
-    (commit f4bc4bcdc2bd): PAGE_INFO, --native-zero, 2 MiB pages.
+    (commit f4bc4bcdc2bd): PAGE_INFO, --native-zero, 2 MiB pages, shared
+    pages measured; a parameter insert covers its whole area (snp.rs).
 
   igvm_model.py snp FILE [--native-zero]   -> {"digest", "pages", "vmsas"}
   igvm_model.py tdx FILE                   -> {"digest", "pages"}
@@ -72,8 +73,7 @@ def snp(blob, native_zero):
             continue
         if d[0] == "page":
             _, _, gpa, flags, dtype, data = d
-            if flags & 4:  # shared: not measured (microsoft snp.rs)
-                continue
+            # The shared flag (4) is ignored, as igvmmeasure and QEMU do.
             count = 512 if flags & 1 else 1
             for i in range(count):
                 g = gpa + i * PAGE
