@@ -6,7 +6,9 @@
 //    IGVM that mirrors QEMU's own OVMF launch (the OVMF pages, the SEV
 //    metadata sections in order, one VMSA per vCPU), written by the
 //    independent Python writer, measures to the digest sev-snp-measure gives
-//    for that OVMF, vCPU count and type, with and without kernel hashes.
+//    for that OVMF, vCPU count and type, with and without kernel hashes; and
+//    the library's mirror (builder/formats/igvm/snp_launch) writes the same
+//    bytes as the Python writer.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -17,6 +19,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "builder/formats/igvm/snp_launch.h"
 #include "builder/measure/igvm/measure.h"
 #include "firmware/sev_metadata.h"
 #include "firmware/snp_measure.h"
@@ -255,6 +258,13 @@ TEST_CASE("an IGVM mirroring QEMU's OVMF launch gives sev-snp-measure's digest",
     const igvm::File f = igvm::parse_igvm(igvm_bytes, "mirror.igvm");
     const auto m = igvm::measure_snp(f, {true, false}, "mirror.igvm");
     CHECK(to_hex(m.digest) == v.digest);
+    // The library's own mirror writes the same bytes.
+    SnpInputs in;
+    in.vcpus = n;
+    in.vcpu_sig = sig;
+    in.guest_features = features;
+    in.hashes = hashes;
+    CHECK(igvm::snp_launch_igvm(fw_bytes, fw, in, 0x30000, ovmf_name) == igvm_bytes);
     firmwares.insert(ovmf_name);
     vcpus.insert(v.opt.at("--vcpus"));
     ++checked;
