@@ -7,7 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "builder/formats/igvm/snp_launch.h"
+#include "firmware/sev_metadata.h"
+#include "firmware/snp_measure.h"
 #include "tests/builder/formats/igvm/igvm_shapes.h"
+#include "tests/snp_fixtures.h"
 
 using namespace mkguest;
 using nlohmann::json;
@@ -57,4 +61,39 @@ TEST_CASE("measure igvm and inspect reject a malformed file with the offset", "[
     CHECK(r.err.find("bad.igvm:0x14: error: checksum") != std::string::npos);
     CHECK(r.out.empty());
   }
+}
+
+TEST_CASE("measure igvm --native-zero of the SNP launch mirror prints measure snp's digest",
+          "[igvm][cli]") {
+  test::TempDir d;
+  test::write_snp_fixtures(d.path());
+  const Bytes ovmf = read_file(d / "synth_ovmf_4m.fd");
+  const SevFirmware fw = parse_sev_firmware(ByteReader(ovmf, "synth_ovmf_4m.fd"));
+  SnpInputs in;
+  in.vcpus = 2;
+  REQUIRE(snp_vcpu_signature("EPYC-Milan", &in.vcpu_sig));
+  in.hashes = sev_hashes(read_file(d / "kernel.bin"), read_file(d / "initrd.bin"), "quiet");
+  const Bytes b = igvm::snp_launch_igvm(ovmf, fw, in, 0x30000, "synth_ovmf_4m.fd");
+  test::write_text(d / "guest.igvm", std::string(b.begin(), b.end()));
+  const auto want = test::run_mkguest(
+      {"measure", "snp", "--mode", "snp", "--vcpus", "2", "--vcpu-type", "EPYC-Milan", "--ovmf",
+       "synth_ovmf_4m.fd", "--kernel", "kernel.bin", "--initrd", "initrd.bin", "--append", "quiet"},
+      {}, d.path());
+  REQUIRE(want.exit_code == 0);
+  auto r = test::run_mkguest({"measure", "igvm", "guest.igvm", "--native-zero"}, {}, d.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == want.out);
+  // Without --native-zero the zero-filled sections are NORMAL pages: another digest.
+  r = test::run_mkguest({"measure", "igvm", "guest.igvm"}, {}, d.path());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out != want.out);
+  // --check-kvm refuses the mirror: sev-snp-measure's VMSA has CR0 0x10,
+  // where igvmmeasure expects what KVM sets for an IGVM VMSA (0x30 or 0x31).
+  r = test::run_mkguest({"measure", "igvm", "guest.igvm", "--check-kvm"}, {}, d.path());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--check-kvm: VMSA CR0 0x10") != std::string::npos);
+  CHECK(r.out.empty());
+  r = test::run_mkguest({"measure", "igvm", "guest.igvm", "-n", "-v"}, {}, d.path());
+  CHECK(r.out.find("gpa 0xffc00000 len 0x400000 (normal page)") != std::string::npos);
+  CHECK(r.out.find("(vmsa page)") != std::string::npos);
 }
