@@ -279,6 +279,16 @@ void read_vp_context(BodyReader& b, HeaderContext& ctx, Header& h) {
     if (*platform == kPlatformSevSnp || *platform == kPlatformSevEs)
       b.aligned(0, h.gpa, kPageSize, "VMSA GPA");
     b.data(12, kPageSize);
+    // A native (or SEV) or CCA context fills the start of its page; the rest
+    // must be zero (microsoft/igvm: IgvmNativeVpContextX64, 232 bytes;
+    // IgvmVpContextAArch64Cca, 80 bytes).
+    std::size_t used = kPageSize;
+    if (*platform == kPlatformNative || *platform == kPlatformSev) used = 232;
+    if (*platform == kPlatformCca) used = 80;
+    for (std::size_t i = used; i < kPageSize; ++i)
+      if (h.data[i] != 0)
+        ctx.r.fail(h.file_offset + i, std::string(type_name(h.type)) +
+                                          ": nonzero bytes after the VP context structure");
   }
 }
 

@@ -153,6 +153,19 @@ TEST_CASE("malformed IGVM files are rejected with the offset of the bad field", 
       "a header of the platform section after directive headers");
 }
 
+TEST_CASE("IGVM native VP context must be zero after its 232 bytes", "[igvm]") {
+  const Bytes b = read_file(test::igvm_shapes().path / "multi.igvm");
+  const File f = parse_igvm(b, "t.igvm");
+  const Header* native = nullptr;
+  for (const auto& h : f.directives)
+    if (h.type == kVhtVpContext && h.platform_type == kPlatformNative) native = &h;
+  REQUIRE(native != nullptr);
+  CHECK(error_of(patch(b, native->file_offset + 231, 1, 1)) == "(no error)");
+  std::ostringstream want;
+  want << "t.igvm:0x" << std::hex << native->file_offset + 232 << ": error: ";
+  CHECK(error_of(patch(b, native->file_offset + 232, 1, 1)).find(want.str()) == 0);
+}
+
 TEST_CASE("IGVM nonzero padding and headers past the variable header are rejected", "[igvm]") {
   const Bytes b = read_file(test::igvm_shapes().path / "snp-basic.igvm");
   const File f = parse_igvm(b, "t.igvm");
