@@ -1,7 +1,8 @@
 // The IGVM test files, written once per test run by the independent writer
 // (tests/builder/formats/igvm/igvm_writer.py shapes DIR): snp-basic,
-// tdx-basic, multi (SNP + TDX + native) and rev2-2m (revision 2, 2 MiB pages,
-// an optional unknown header).
+// tdx-basic, multi (SNP + TDX + native), rev2-2m (revision 2, 2 MiB pages,
+// an optional unknown header), ms-basic (microsoft/igvm's igvm_c test file)
+// and vsm (a VBS VP context).
 #pragma once
 
 #include <filesystem>

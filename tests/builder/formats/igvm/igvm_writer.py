@@ -220,6 +220,16 @@ def shapes():
             {"kind": "parameter_area", "index": 0, "size": PAGE, "data": None},
             {"kind": "parameter", "type": "vp_count", "index": 0},
             {"kind": "parameter_insert", "gpa": 20 * PAGE, "mask": 1, "index": 0}]}
+    # A VBS (VSM isolation) file: its VP context is a register list
+    # (VbsVpContextHeader: u32 count, then 32-byte VbsVpContextRegister).
+    regs = struct.pack("<I", 2)
+    for name, value in ((0x40000, 0x1000), (0x40001, 0x8)):  # a made-up pair
+        regs += struct.pack("<BI11s16s", 0, name, bytes(11), value.to_bytes(16, "little"))
+    out["vsm"] = {
+        "platforms": [{"type": "vsm", "mask": 1, "vtl": 2}],
+        "directives": [
+            {"kind": "page", "gpa": 0x1000, "mask": 1, "data": {"hex": page_hex(9)}},
+            {"kind": "vp_context", "gpa": 0, "mask": 1, "data": {"hex": regs.hex()}}]}
     return out
 
 

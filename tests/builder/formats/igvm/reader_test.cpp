@@ -153,6 +153,27 @@ TEST_CASE("malformed IGVM files are rejected with the offset of the bad field", 
       "a header of the platform section after directive headers");
 }
 
+TEST_CASE("IGVM reader reads a VBS VP context as its register list", "[igvm]") {
+  const Bytes b = read_file(test::igvm_shapes().path / "vsm.igvm");
+  const File f = parse_igvm(b, "vsm.igvm");
+  REQUIRE(f.directives.size() == 2);
+  const Header& vp = f.directives[1];
+  CHECK(vp.platform_type == kPlatformVsmIsolation);
+  REQUIRE(vp.data.size() == 4 + 2 * kVbsRegisterSize);
+  CHECK(vp.data[0] == 2);
+  // A register count past the end of the file.
+  std::ostringstream want;
+  want << "vsm.igvm:0x" << std::hex << vp.offset + 8 + 12 << ": error: IGVM_VHT_VP_CONTEXT";
+  Bytes bad = b;
+  bad[vp.file_offset] = 3;
+  try {
+    parse_igvm(bad, "vsm.igvm");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find(want.str()) == 0);
+  }
+}
+
 TEST_CASE("IGVM native VP context must be zero after its 232 bytes", "[igvm]") {
   const Bytes b = read_file(test::igvm_shapes().path / "multi.igvm");
   const File f = parse_igvm(b, "t.igvm");
