@@ -2,7 +2,7 @@
 // (tests/builder/formats/igvm/igvm_writer.py shapes DIR): snp-basic,
 // tdx-basic, multi (SNP + TDX + native), rev2-2m (revision 2, 2 MiB pages,
 // an optional unknown header), ms-basic (microsoft/igvm's igvm_c test file)
-// and vsm (a VBS VP context).
+// vsm (a VBS VP context) and rev2-cca (revision 2, aarch64, Arm CCA).
 #pragma once
 
 #include <filesystem>

@@ -230,6 +230,16 @@ def shapes():
         "directives": [
             {"kind": "page", "gpa": 0x1000, "mask": 1, "data": {"hex": page_hex(9)}},
             {"kind": "vp_context", "gpa": 0, "mask": 1, "data": {"hex": regs.hex()}}]}
+    # Revision 2 for aarch64: an Arm CCA platform, a page, its VP context
+    # (IgvmVpContextAArch64Cca: x0..x7, pc, flags; 80 bytes of a zeroed page).
+    cca_vp = bytearray(PAGE)
+    struct.pack_into("<10Q", cca_vp, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0x80000000, 0)
+    out["rev2-cca"] = {
+        "revision": 2, "architecture": 1,
+        "platforms": [{"type": "cca", "mask": 1}],
+        "directives": [
+            {"kind": "page", "gpa": 0x80000000, "mask": 1, "data": {"hex": page_hex(10)}},
+            {"kind": "vp_context", "gpa": 0, "mask": 1, "data": {"hex": cca_vp.hex()}}]}
     return out
 
 

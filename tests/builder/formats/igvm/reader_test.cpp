@@ -174,6 +174,22 @@ TEST_CASE("IGVM reader reads a VBS VP context as its register list", "[igvm]") {
   }
 }
 
+TEST_CASE("IGVM revision 2 names the architecture its platforms run on", "[igvm]") {
+  const Bytes b = read_file(test::igvm_shapes().path / "rev2-cca.igvm");
+  const File f = parse_igvm(b, "cca.igvm");
+  CHECK(f.architecture == Architecture::kAArch64);
+  CHECK(f.platforms.at(0).platform_type == kPlatformCca);
+  CHECK(f.directives.at(1).data.size() == kPageSize);
+  // The same platform in an x64 file; an SNP platform in an aarch64 one.
+  CHECK(error_of(patch(b, kFhArchitecture, 0, 4)).find("cca on the file's architecture") !=
+        std::string::npos);
+  const Bytes snp = read_file(test::igvm_shapes().path / "rev2-2m.igvm");
+  CHECK(error_of(patch(snp, kFhArchitecture, 1, 4)).find("sev-snp on the file's architecture") !=
+        std::string::npos);
+  CHECK(error_of(patch(b, kFhArchitecture, 2, 4)).find("t.igvm:0x18: error: architecture 2") == 0);
+  CHECK(error_of(patch(b, kFhPageSize, 8192, 4)).find("t.igvm:0x1c: error: page size 8192") == 0);
+}
+
 TEST_CASE("IGVM native VP context must be zero after its 232 bytes", "[igvm]") {
   const Bytes b = read_file(test::igvm_shapes().path / "multi.igvm");
   const File f = parse_igvm(b, "t.igvm");

@@ -23,7 +23,7 @@ TEST_CASE("IGVM reader and writer round-trip every shape byte for byte", "[igvm]
     CHECK(g.directives.size() == f.directives.size());
     ++n;
   }
-  CHECK(n == 6);
+  CHECK(n == 7);
 }
 
 TEST_CASE("IGVM writer output reads back with its data", "[igvm]") {
