@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest/corim.h"
+#include "builder/attest/kata.h"
 #include "builder/attest/provenance.h"
 #include "builder/attest/se_hdr.h"
 #include "builder/attest/spdx_sbom.h"
@@ -43,6 +44,26 @@ bool write_se_trustee_files(const json& manifest, const fs::path& outdir, const 
   throw file_error("manifest.json", "no output holds the SE header (hdr.bin)");
 }
 
+void write_kata_exports(const recipe::KataExportSpec& spec, const json& manifest,
+                        const fs::path& outdir) {
+  KataOptions o;
+  o.install_dir = spec.install_dir;
+  o.firmware = spec.firmware;
+  o.memory_mib = spec.memory_mib;
+  o.vcpus = spec.vcpus;
+  o.guest_selinux = spec.guest_selinux;
+  o.block_device_driver = spec.block_device_driver;
+  o.rootfs_type = spec.rootfs_type;
+  std::vector<KataDropIn> drop_ins;
+  try {
+    drop_ins = kata_drop_ins(manifest, o);
+  } catch (const ValueError& e) {
+    throw InputError(spec.mark.file, spec.mark.place(), "exports.kata: " + e.message());
+  }
+  fs::create_directories(outdir / "kata");
+  for (const auto& d : drop_ins) write_file(outdir / d.file, d.text);
+}
+
 void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& manifest_text,
                           const fs::path& outdir) {
   if (!spec.any()) return;
@@ -76,6 +97,7 @@ void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& ma
     Bytes corim = corim_unsigned(m, {}, "manifest.json");
     write_file(outdir / "corim.cbor", std::string(corim.begin(), corim.end()));
   }
+  if (spec.kata.present) write_kata_exports(spec.kata, m, outdir);
   if (spec.sbom) {
     SbomOptions so;
     so.manifest_sha256 = sha;

@@ -3,7 +3,8 @@
 // `mkguest export trustee --se-dir` command writes. File names:
 //   rvps-message.json, kbs-client.sh, se/hdr.bin, se/se-policy.rego (Trustee),
 //   provenance.intoto.json, reference-values.intoto.json (provenance),
-//   sbom.spdx.json (SBOM), corim.cbor (unsigned CoRIM, docs/corim.md).
+//   sbom.spdx.json (SBOM), corim.cbor (unsigned CoRIM, docs/corim.md),
+//   kata/configuration-qemu-*.toml (Kata drop-ins, docs/kata.md §10).
 #pragma once
 
 #include <filesystem>
@@ -19,6 +20,12 @@ namespace mkguest::attest {
 // Returns false (and writes nothing) when the manifest has no SE measurements.
 bool write_se_trustee_files(const json& manifest, const std::filesystem::path& outdir,
                             const std::filesystem::path& dir, const std::string& title);
+
+// The Kata drop-ins of `exports.kata` for a manifest, into outdir/kata/.
+// Throws InputError at the recipe's exports.kata when the measured shape is
+// not one Kata's runtime launches.
+void write_kata_exports(const recipe::KataExportSpec& spec, const json& manifest,
+                        const std::filesystem::path& outdir);
 
 // The recipe's exports for the manifest text written in `outdir`.
 void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& manifest_text,

@@ -1,0 +1,188 @@
+// `exports.kata` (builder/attest/kata.*): Kata QEMU drop-ins of a real build,
+// read back by tests/builder/attest/kata_ref.py, an independent Python model
+// of Kata's Go runtime (tomllib; ParseKernelVerityParams, GetKernelRootParams
+// and the cmdline assembly transcribed from kata-containers 7c6ba40c). The
+// guest cmdline it derives from a drop-in's values must be the cmdline the
+// build measured, every key must be one of the platform's template keys
+// (tests/vectors/kata/config-keys.txt), and the verity root hash must be the
+// manifest's. Shapes Kata cannot launch are refused at exports.kata.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "builder/attest/kata.h"
+#include "tests/snp_fixtures.h"
+#include "tests/test_util.h"
+
+namespace mkguest::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const fs::path kRef = source_dir() / "tests/builder/attest/kata_ref.py";
+const fs::path kKeys = source_dir() / "tests/vectors/kata/config-keys.txt";
+
+// What the runtime puts before kernel_params for an image with verity on
+// virtio-blk: the recipe writes it out (with mkguest's own dm-mod.create
+// rendering), so the build fails unless both renderings agree.
+std::string kata_prefix(const std::string& rootfs_type) {
+  const std::string flags = rootfs_type == "ext4" ? "data=ordered,errors=remount-ro ro" : "ro";
+  return "tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 "
+         "i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests net.ifnames=0 "
+         "pci=lastbus=0 ${verity.dm_mod_create} rootflags=" +
+         flags + " rootfstype=" + rootfs_type +
+         " console=hvc0 console=hvc1 quiet systemd.show_status=false panic=1 selinux=0 "
+         "systemd.unit=kata-containers.target systemd.mask=systemd-networkd.service "
+         "systemd.mask=systemd-networkd.socket scsi_mod.scan=none "
+         "agent.launch_process_timeout=6";
+}
+
+void write_recipe(const TempDir& t, const std::string& cmdline, const std::string& extra,
+                  const std::string& kata) {
+  write_snp_fixtures(t.path());
+  write_text(t / "rootfs.img", std::string(600 * 4096, '\x5a'));
+  write_text(t / "recipe.yaml",
+             "name: kata-demo\nversion: \"1\"\nsource_date_epoch: 1700000000\n"
+             "kernel: kernel.bin\ncmdline: \"" +
+                 cmdline + "\"\n" + extra +
+                 "rootfs:\n  format: raw\n  source: rootfs.img\n"
+                 "  verity: {layout: partitioned}\n"
+                 "measurements:\n  snp:\n    firmware: synth_ovmf_4m.fd\n"
+                 "    vcpus: [1, 4]\n    vcpu_types: [EPYC-v4, EPYC-Milan]\n"
+                 "exports:\n  kata:\n" +
+                 kata);
+}
+
+const std::string kKata =
+    "    install_dir: /opt/mkguest/kata-demo/\n"
+    "    firmware: {snp: /usr/share/ovmf/AMDSEV.fd, coco-dev: /usr/share/ovmf/OVMF.fd}\n";
+
+json model(const std::vector<fs::path>& files) {
+  std::vector<std::string> argv = {"/usr/bin/python3", kRef.string(), kKeys.string()};
+  for (const auto& f : files) argv.push_back(f.string());
+  auto r = run(argv);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("kata drop-ins: Kata's runtime model gives back the measured cmdline and root hash",
+          "[kata]") {
+  for (const std::string rootfs_type : {"erofs", "ext4"}) {
+    INFO(rootfs_type);
+    TempDir t;
+    write_recipe(t, kata_prefix(rootfs_type) + " mkguest.demo=1", "",
+                 kKata + "    rootfs_type: " + rootfs_type + "\n");
+    auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+    INFO(b.err);
+    REQUIRE(b.exit_code == 0);
+    const json m = json::parse(read_text(t / "out/manifest.json"));
+    const std::string measured = read_text(t / "out/cmdline");
+    // One drop-in per measured EPYC-v4 vCPU count (EPYC-Milan is not what Kata runs).
+    const fs::path snp1 = t / "out/kata/configuration-qemu-snp-1vcpus.toml";
+    const fs::path snp4 = t / "out/kata/configuration-qemu-snp-4vcpus.toml";
+    const fs::path dev = t / "out/kata/configuration-qemu-coco-dev.toml";
+    REQUIRE(fs::exists(snp1));
+    REQUIRE(fs::exists(snp4));
+    REQUIRE(fs::exists(dev));
+    CHECK(!fs::exists(t / "out/kata/configuration-qemu-snp.toml"));
+    const json k = model({snp1, snp4, dev});
+    for (const char* f :
+         {"configuration-qemu-snp-1vcpus.toml", "configuration-qemu-snp-4vcpus.toml"}) {
+      INFO(f);
+      CHECK(k[f]["cmdline"] == measured);
+      CHECK(k[f]["root_hash"] == m["verity"]["root_hash"]);
+      CHECK(k[f]["kernel"] == "/opt/mkguest/kata-demo/kernel");
+      CHECK(k[f]["image"] == "/opt/mkguest/kata-demo/rootfs.disk");
+      CHECK(k[f]["firmware"] == "/usr/share/ovmf/AMDSEV.fd");
+      CHECK(k[f]["memory"] == 2048);
+    }
+    CHECK(k["configuration-qemu-snp-1vcpus.toml"]["vcpus"] == 1);
+    CHECK(k["configuration-qemu-snp-4vcpus.toml"]["vcpus"] == 4);
+    // coco-dev: not confidential, so nr_cpus= and the coco-dev CDH timeout join in.
+    const std::string dev_cmdline = k["configuration-qemu-coco-dev.toml"]["cmdline"];
+    CHECK(dev_cmdline != measured);
+    CHECK(dev_cmdline.find(" panic=1 nr_cpus=1 selinux=0 ") != std::string::npos);
+    CHECK(dev_cmdline.find(" agent.cdh_api_timeout=50 ") != std::string::npos);
+    // The drop-in states the cmdline and that it is the measured one.
+    const std::string text = read_text(snp1);
+    CHECK(text.find("#   " + measured + "\n# This is the measured cmdline.") != std::string::npos);
+    CHECK(text.find("snp_guest_policy = 196608\n") != std::string::npos);
+    // Deterministic: a rebuild writes the same bytes.
+    auto b2 = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out2"}, {}, t.path());
+    REQUIRE(b2.exit_code == 0);
+    CHECK(read_text(t / "out2/kata/configuration-qemu-snp-1vcpus.toml") == text);
+  }
+}
+
+TEST_CASE("kata drop-ins: shapes Kata cannot launch are refused at exports.kata", "[kata]") {
+  struct Case {
+    std::string cmdline, extra, kata, message;
+  };
+  const std::vector<Case> cases = {
+      {"console=ttyS0 ${verity.dm_mod_create}", "", kKata,
+       "the measured cmdline must begin with them: \"tsc=reliable"},
+      {kata_prefix("erofs") + " x", "initrd:\n  files: [{src: kernel.bin, dst: /init}]\n", kKata,
+       "an image or an initrd, not both"},
+      {kata_prefix("erofs") + " x", "", "    install_dir: /opt/x\n",
+       "needs the host path of the snp firmware"},
+      {kata_prefix("erofs") + " foo=", "", kKata, "'foo=': Kata writes it back without its '='"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.message);
+    TempDir t;
+    write_recipe(t, c.cmdline, c.extra, c.kata);
+    auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+    CHECK(b.exit_code == 2);
+    CHECK(b.err.rfind("recipe.yaml:", 0) == 0);
+    CHECK(b.err.find(":5: error: exports.kata: ") != std::string::npos);
+    CHECK(b.err.find(c.message) != std::string::npos);
+    CHECK(!fs::exists(t / "out"));
+  }
+  // EPYC-v4 is the CPU model Kata gives SNP guests.
+  TempDir t;
+  write_recipe(t, kata_prefix("erofs") + " x", "", kKata);
+  std::string r = read_text(t / "recipe.yaml");
+  r.replace(r.find("EPYC-v4, "), 9, "");
+  write_text(t / "recipe.yaml", r);
+  auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+  CHECK(b.exit_code == 2);
+  CHECK(b.err.find("add EPYC-v4 to measurements.snp.vcpu_types") != std::string::npos);
+}
+
+TEST_CASE("kata: kernel_verity_params are parsed as the Go runtime parses them", "[kata]") {
+  using attest::parse_kata_verity_params;
+  CHECK(!parse_kata_verity_params("  "));
+  auto v = parse_kata_verity_params(
+      " root_hash=ab,salt=-, ,data_blocks=08,data_block_size=4096,hash_block_size=512");
+  REQUIRE(v);
+  CHECK(v->root_hash == "ab");
+  CHECK(v->salt == "-");
+  CHECK(v->data_blocks == 8);
+  for (const char* bad :
+       {"root_hash=ab,salt=-,data_blocks=8,data_block_size=4096",
+        "root_hash=ab,data_blocks=8,data_block_size=4096,hash_block_size=512",
+        "root_hash=ab,salt=-,data_blocks=0,data_block_size=4096,hash_block_size=512",
+        "root_hash=ab,salt=-,data_blocks=8,data_block_size=4000,hash_block_size=512",
+        "root_hash=ab,salt=-,data_blocks=+8,data_block_size=4096,hash_block_size=512",
+        "salt=-,data_blocks=8,data_block_size=4096,hash_block_size=512", "root_hash=ab,salt"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(parse_kata_verity_params(bad), ValueError);
+  }
+  // Without verity: the plain root of hypervisor.go GetKernelRootParams.
+  CHECK(attest::kata_root_params("", "") ==
+        std::vector<std::string>{"root=/dev/vda1", "rootflags=data=ordered,errors=remount-ro ro",
+                                 "rootfstype=ext4"});
+  CHECK_THROWS_AS(attest::kata_root_params("btrfs", ""), ValueError);
+  CHECK_NOTHROW(attest::check_kata_kernel_params("a=b b c=\"x y=\" d=e="));
+  for (const char* bad : {"", "a  b", " a", "a\tb", "=x", "a=", "a=\"b"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(attest::check_kata_kernel_params(bad), ValueError);
+  }
+}
+
+}  // namespace mkguest::test
