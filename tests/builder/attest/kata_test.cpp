@@ -116,7 +116,63 @@ TEST_CASE("kata drop-ins: Kata's runtime model gives back the measured cmdline a
     auto b2 = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out2"}, {}, t.path());
     REQUIRE(b2.exit_code == 0);
     CHECK(read_text(t / "out2/kata/configuration-qemu-snp-1vcpus.toml") == text);
+    auto v = run_mkguest({"verify", "out", "--rebuild", "recipe.yaml"}, {}, t.path());
+    INFO(v.out << v.err);
+    CHECK(v.exit_code == 0);
   }
+}
+
+TEST_CASE("kata drop-ins: an initrd boot, and a cmdline no measurement binds", "[kata]") {
+  TempDir t;
+  write_snp_fixtures(t.path());
+  const std::string runtime =
+      "tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 i8042.dumbkbd=1 "
+      "i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k cryptomgr.notests net.ifnames=0 "
+      "pci=lastbus=0 console=hvc0 console=hvc1 quiet panic=1 selinux=1 "
+      "agent.launch_process_timeout=6";
+  write_text(t / "recipe.yaml",
+             "name: kata-initrd\nversion: \"1\"\nsource_date_epoch: 1700000000\n"
+             "kernel: kernel.bin\ncmdline: \"" +
+                 runtime +
+                 " rdinit=/init\"\n"
+                 "initrd:\n  files: [{src: initrd.bin, dst: /init}]\n"
+                 "measurements:\n  snp: {firmware: synth_ovmf_4m.fd, vcpus: [2], "
+                 "vcpu_types: [EPYC-v4]}\n"
+                 "exports:\n  kata:\n    install_dir: /srv/guest\n"
+                 "    firmware: {snp: /fw/snp.fd}\n    guest_selinux: true\n"
+                 "    block_device_driver: virtio-blk\n    memory_mib: 4096\n");
+  auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  const fs::path snp = t / "out/kata/configuration-qemu-snp.toml";
+  const fs::path dev = t / "out/kata/configuration-qemu-coco-dev.toml";
+  const json k = model({snp, dev});
+  const json& s = k["configuration-qemu-snp.toml"];
+  CHECK(s["cmdline"] == read_text(t / "out/cmdline"));
+  CHECK(s["image"] == "");
+  CHECK(s["initrd"] == "/srv/guest/initrd");
+  CHECK(s["root_hash"] == "");
+  CHECK(s["vcpus"] == 2);
+  CHECK(s["memory"] == 4096);
+  CHECK(read_text(snp).find("kernel_params = \"rdinit=/init\"\n") != std::string::npos);
+
+  // Without kernel hashes (coco-dev only) no measurement binds the cmdline:
+  // kernel_params is the whole recipe cmdline, and the drop-in says so.
+  write_text(t / "recipe.yaml",
+             "name: kata-initrd\nsource_date_epoch: 1\nkernel: kernel.bin\n"
+             "cmdline: console=ttyS0\n"
+             "initrd:\n  files: [{src: initrd.bin, dst: /init}]\n"
+             "exports:\n  kata: {install_dir: /srv/guest, vcpus: 2}\n");
+  b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out3"}, {}, t.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  CHECK(!fs::exists(t / "out3/kata/configuration-qemu-snp.toml"));
+  const std::string text = read_text(t / "out3/kata/configuration-qemu-coco-dev.toml");
+  CHECK(text.find("kernel_params = \"console=ttyS0\"\n") != std::string::npos);
+  CHECK(text.find("# The measurements do not bind this cmdline.") != std::string::npos);
+  const json k3 = model({t / "out3/kata/configuration-qemu-coco-dev.toml"});
+  CHECK(k3["configuration-qemu-coco-dev.toml"]["cmdline"].get<std::string>().find(
+            " panic=1 nr_cpus=2 selinux=0 ") != std::string::npos);
 }
 
 TEST_CASE("kata drop-ins: shapes Kata cannot launch are refused at exports.kata", "[kata]") {
