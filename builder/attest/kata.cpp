@@ -154,12 +154,13 @@ std::vector<KataDropIn> kata_drop_ins(const json& m, const KataOptions& o) {
 
   const json* tdx_ram = find(m, {"measurements", "tdx", "ram_mib"});
   std::uint64_t memory = o.memory_mib.value_or(2048);
-  if (tdx_ram && tdx_ram->is_number_unsigned()) {
-    if (o.memory_mib && *o.memory_mib != tdx_ram->get<std::uint64_t>())
+  if (tdx_ram && tdx_ram->is_number_integer() && tdx_ram->get<std::int64_t>() > 0) {
+    const auto ram = static_cast<std::uint64_t>(tdx_ram->get<std::int64_t>());
+    if (o.memory_mib && *o.memory_mib != ram)
       throw ValueError("memory_mib " + std::to_string(*o.memory_mib) +
-                       " is not the memory TDX was measured with (" +
-                       std::to_string(tdx_ram->get<std::uint64_t>()) + " MiB)");
-    memory = tdx_ram->get<std::uint64_t>();
+                       " is not the memory TDX was measured with (" + std::to_string(ram) +
+                       " MiB)");
+    memory = ram;
   }
 
   KataShape shape;

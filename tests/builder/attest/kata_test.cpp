@@ -210,6 +210,61 @@ TEST_CASE("kata drop-ins: shapes Kata cannot launch are refused at exports.kata"
   CHECK(b.err.find("add EPYC-v4 to measurements.snp.vcpu_types") != std::string::npos);
 }
 
+TEST_CASE("kata drop-ins: TDX memory, the SE image, from a manifest", "[kata]") {
+  json m = {{"manifest_version", 1},
+            {"recipe", {{"name", "g"}, {"version", "1"}}},
+            {"cmdline", "rdinit=/init"},
+            {"outputs", json::array({{{"role", "kernel"}, {"file", "kernel"}},
+                                     {{"role", "initrd"}, {"file", "initrd"}}})},
+            {"measurements",
+             {{"tdx",
+               {{"boot", "qemu-kernel"},
+                {"ram_mib", 4096},
+                {"covers", {{"cmdline", true}}},
+                {"mr_td", {{"single-pass", "ab"}}}}}}}};
+  attest::KataOptions o;
+  o.install_dir = "/g";
+  o.firmware["tdx"] = "/fw/tdx.fd";
+  // TDX binds this cmdline (RTMR 2), which does not begin with the runtime's part.
+  CHECK_THROWS_WITH(attest::kata_drop_ins(m, o),
+                    Catch::Contains("the measured cmdline must begin with them"));
+  m["measurements"]["tdx"]["covers"]["cmdline"] = false;
+  auto d = attest::kata_drop_ins(m, o);
+  REQUIRE(d.size() == 2);
+  CHECK(d[0].file == "kata/configuration-qemu-tdx.toml");
+  CHECK(d[0].memory_mib == 4096);  // RTMR 0 was predicted for 4096 MiB
+  CHECK(d[1].file == "kata/configuration-qemu-coco-dev.toml");
+  TempDir t;
+  fs::create_directories(t / "kata");
+  for (const auto& x : d) write_text(t / x.file, x.text);
+  json k = model({t / d[0].file, t / d[1].file});
+  CHECK(k["configuration-qemu-tdx.toml"]["memory"] == 4096);
+  CHECK(k["configuration-qemu-tdx.toml"]["firmware"] == "/fw/tdx.fd");
+  CHECK(k["configuration-qemu-tdx.toml"]["cmdline"] == d[0].cmdline);
+  o.memory_mib = 2048;
+  CHECK_THROWS_WITH(attest::kata_drop_ins(m, o),
+                    Catch::Contains("is not the memory TDX was measured with (4096 MiB)"));
+  o.memory_mib.reset();
+  m["measurements"]["tdx"]["boot"] = "uki-qemu-kernel";
+  CHECK_THROWS_WITH(attest::kata_drop_ins(m, o),
+                    Catch::Contains("TDX was measured booting the UKI"));
+
+  // IBM SE: the image is the kernel; its cmdline is inside it.
+  json se = {{"manifest_version", 1},
+             {"recipe", {{"name", "s"}, {"version", "1"}}},
+             {"cmdline", "console=ttysclp0"},
+             {"outputs", json::array({{{"role", "se"}, {"file", "se.img"}}})},
+             {"measurements", {{"se", {{"tag", "00"}}}}}};
+  d = attest::kata_drop_ins(se, o);
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].file == "kata/configuration-qemu-se.toml");
+  CHECK(d[0].cmdline.empty());
+  CHECK(d[0].text.find("\nkernel_params =") == std::string::npos);
+  write_text(t / d[0].file, d[0].text);
+  k = model({t / d[0].file});
+  CHECK(k["configuration-qemu-se.toml"]["kernel"] == "/g/se.img");
+}
+
 TEST_CASE("kata: kernel_verity_params are parsed as the Go runtime parses them", "[kata]") {
   using attest::parse_kata_verity_params;
   CHECK(!parse_kata_verity_params("  "));
