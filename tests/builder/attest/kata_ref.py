@@ -6,7 +6,8 @@ Usage: kata_ref.py KEYS DROPIN...   (KEYS: tests/vectors/kata/config-keys.txt)
 For each drop-in it
   - parses it with Python's tomllib;
   - checks that every key is a key of its platform's template (the `initrd`
-    key: of config.go's hypervisor struct);
+    key: of config.go's hypervisor struct), and that its value has the TOML
+    type of the Go struct field it decodes into;
   - applies transcriptions of kata-containers src/runtime/virtcontainers/
     hypervisor.go ParseKernelVerityParams and GetKernelRootParams (commit
     80e3b071) and of the cmdline assembly (qemu.go kernelParameters 71aecf91,
@@ -27,6 +28,15 @@ import tomllib
 
 class KataError(Exception):
     pass
+
+
+PY_TYPES = {
+    "bool": lambda v: isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "array": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+}
 
 
 def parse_kernel_verity_params(params):
@@ -189,13 +199,15 @@ def guest_cmdline(hv, agent):
 
 
 def main():
-    keys = {}
+    keys, types = {}, {}
     with open(sys.argv[1], encoding="utf-8") as f:
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
-            src, table, key = line.split()
+            src, table, key, *kind = line.split()
             keys.setdefault(src, set()).add((table, key))
+            if kind:
+                types[(table, key)] = kind[0]
     out = {}
     for path in sys.argv[2:]:
         name = os.path.basename(path)
@@ -208,12 +220,17 @@ def main():
             for sub, values in body.items():
                 full = table if not isinstance(values, dict) else table + "." + sub
                 items = [(sub, values)] if not isinstance(values, dict) else values.items()
-                for key, _ in items:
+                for key, value in items:
                     ok = (full, key) in keys[platform] or \
                         (full, key) == ("hypervisor.qemu", "initrd") and (full, key) in keys["go"]
                     if not ok:
                         raise KataError("%s: [%s] %s is not a key of configuration-qemu-%s.toml.in"
                                         % (name, full, key, platform))
+                    # The value must decode into the Go field (BurntSushi/toml is strict on types).
+                    want = types.get((full, key))
+                    if want not in PY_TYPES or not PY_TYPES[want](value):
+                        raise KataError("%s: [%s] %s = %r does not decode into a Go %s field"
+                                        % (name, full, key, value, want))
         hv = doc["hypervisor"]["qemu"]
         agent = doc.get("agent", {}).get("kata", {})
         rec = {"kernel": hv["kernel"], "image": hv.get("image", ""), "initrd": hv.get("initrd", ""),

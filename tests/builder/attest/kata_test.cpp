@@ -263,6 +263,21 @@ TEST_CASE("kata drop-ins: TDX memory, the SE image, from a manifest", "[kata]") 
   write_text(t / d[0].file, d[0].text);
   k = model({t / d[0].file});
   CHECK(k["configuration-qemu-se.toml"]["kernel"] == "/g/se.img");
+  // The model refuses what Kata would not read: a key of another template,
+  // a value of the wrong type.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"default_maxvcpus", "sev_snp_guest = true\ndefault_maxvcpus"},
+      {"default_vcpus = 1", "default_vcpus = \"1\""}};
+  for (const auto& [from, to] : bad) {
+    INFO(to);
+    std::string text = d[0].text;
+    REQUIRE(text.find(from) != std::string::npos);
+    text.replace(text.find(from), from.size(), to);
+    write_text(t / d[0].file, text);
+    auto r = run({"/usr/bin/python3", kRef.string(), kKeys.string(), (t / d[0].file).string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.rfind("kata_ref: configuration-qemu-se.toml: [hypervisor.qemu] ", 0) == 0);
+  }
 }
 
 TEST_CASE("kata: kernel_verity_params are parsed as the Go runtime parses them", "[kata]") {
