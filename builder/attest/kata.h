@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "builder/manifest/json_util.h"
+#include "recipes/recipe.h"
 
 namespace mkguest::attest {
 
@@ -66,6 +67,11 @@ std::vector<std::string> kata_root_params(const std::string& rootfs_type,
 
 // Every parameter the runtime writes before kernel_params, in its order.
 std::vector<std::string> kata_runtime_params(const KataShape& shape);
+
+// The same, joined with spaces, for a confidential guest with the recipe's
+// `exports.kata` settings: the value of ${kata.runtime_params}.
+std::string kata_runtime_params_for(const recipe::KataExportSpec& spec, bool image,
+                                    const std::string& verity_params);
 
 // Refuses kernel_params that Kata's KernelParamFields/DeserializeParams/
 // SerializeParams round trip would change ("k=" loses its "=", "=v" is an

@@ -127,6 +127,19 @@ std::vector<std::string> kata_runtime_params(const KataShape& s) {
   return p;
 }
 
+std::string kata_runtime_params_for(const recipe::KataExportSpec& spec, bool image,
+                                    const std::string& verity_params) {
+  KataShape s;
+  s.image = image;
+  s.rootfs_type = spec.rootfs_type;
+  s.verity_params = verity_params;
+  s.guest_selinux = spec.guest_selinux;
+  s.block_device_driver = spec.block_device_driver;
+  std::string out;
+  for (const auto& p : kata_runtime_params(s)) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
 void check_kata_kernel_params(const std::string& kernel_params) {
   if (kernel_params.empty())
     throw ValueError("kernel_params would be empty, and Kata then uses its build default");

@@ -119,6 +119,15 @@ TEST_CASE("kata drop-ins: Kata's runtime model gives back the measured cmdline a
     auto v = run_mkguest({"verify", "out", "--rebuild", "recipe.yaml"}, {}, t.path());
     INFO(v.out << v.err);
     CHECK(v.exit_code == 0);
+    // ${kata.runtime_params} is the same list as the one written out above.
+    std::string r = read_text(t / "recipe.yaml");
+    const std::string written = kata_prefix(rootfs_type);
+    r.replace(r.find(written), written.size(), "${kata.runtime_params}");
+    write_text(t / "recipe.yaml", r);
+    auto b3 = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out3"}, {}, t.path());
+    INFO(b3.err);
+    REQUIRE(b3.exit_code == 0);
+    CHECK(read_text(t / "out3/cmdline") == measured);
   }
 }
 
