@@ -216,7 +216,7 @@ std::vector<KataDropIn> kata_drop_ins(const json& m, const KataOptions& o) {
     if (const json* fw = find(m, {"measurements", p.name, "firmware", "sha256"}))
       t << "# firmware sha256 " << fw->get<std::string>() << " (install it at `firmware`).\n";
     if (p.name == "se") {
-      t << "# The SE image holds its own kernel cmdline; kernel_params are not used.\n";
+      t << "# The SE image holds its own, encrypted kernel cmdline: no kernel_params here.\n";
     } else {
       t << "# The guest's kernel cmdline (kata-runtime's parameters, then kernel_params):\n#   "
         << d.cmdline << "\n"
