@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "builder/attest/kata.h"
 #include "tests/snp_fixtures.h"
+#include "tests/tdx_fixture.h"
 #include "tests/test_util.h"
 
 namespace mkguest::test {
@@ -287,6 +288,50 @@ TEST_CASE("kata drop-ins: TDX memory, the SE image, from a manifest", "[kata]") 
     CHECK(r.exit_code == 1);
     CHECK(r.err.rfind("kata_ref: configuration-qemu-se.toml: [hypervisor.qemu] ", 0) == 0);
   }
+}
+
+TEST_CASE("kata drop-ins: a TDX build binds memory and the cmdline Kata passes", "[kata][tdx]") {
+  TempDir t;
+  std::string why;
+  const fs::path ovmf = tdx::debian_ovmf(&why);
+  const fs::path kernel = ovmf.empty() ? fs::path() : tdx::debian_kernel(&why);
+  if (ovmf.empty() || kernel.empty()) {
+    skip_or_fail(why);
+    return;
+  }
+  fs::copy_file(ovmf, t / "OVMF.fd");
+  fs::copy_file(kernel, t / "vmlinuz");
+  write_text(t / "init", "#!/bin/sh\n");
+  const std::string recipe = R"(name: kata-tdx
+source_date_epoch: 1700000000
+kernel: vmlinuz
+cmdline: "${kata.runtime_params} rdinit=/init"
+initrd:
+  files: [{src: init, dst: /init}]
+measurements:
+  tdx: {firmware: OVMF.fd, profile: edk2-202408-qemu8, ram_mib: 4096}
+exports:
+  kata:
+    install_dir: /opt/kata-tdx
+    firmware: {tdx: /opt/kata-tdx/OVMF.fd}
+)";
+  write_text(t / "recipe.yaml", recipe);
+  auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  const json m = json::parse(read_text(t / "out/manifest.json"));
+  REQUIRE(m["measurements"]["tdx"]["covers"]["cmdline"] == true);  // RTMR 2 binds it
+  const json k = model({t / "out/kata/configuration-qemu-tdx.toml"});
+  const json& x = k["configuration-qemu-tdx.toml"];
+  CHECK(x["cmdline"] == read_text(t / "out/cmdline"));
+  CHECK(x["memory"] == 4096);
+  CHECK(x["initrd"] == "/opt/kata-tdx/initrd");
+  CHECK(x["firmware"] == "/opt/kata-tdx/OVMF.fd");
+  // Another memory size than the measured one is refused.
+  write_text(t / "recipe.yaml", recipe + "    memory_mib: 2048\n");
+  b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out2"}, {}, t.path());
+  CHECK(b.exit_code == 2);
+  CHECK(b.err.find("is not the memory TDX was measured with (4096 MiB)") != std::string::npos);
 }
 
 TEST_CASE("kata: kernel_verity_params are parsed as the Go runtime parses them", "[kata]") {
