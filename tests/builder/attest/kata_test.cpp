@@ -132,6 +132,38 @@ TEST_CASE("kata drop-ins: Kata's runtime model gives back the measured cmdline a
   }
 }
 
+TEST_CASE("mkguest export kata writes the build's drop-ins from its manifest", "[kata]") {
+  TempDir t;
+  write_recipe(t, kata_prefix("erofs") + " mkguest.demo=1", "", kKata);
+  auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  auto e = run_mkguest({"export", "kata", "out", "-o", "dropins", "--install-dir",
+                        "/opt/mkguest/kata-demo", "--firmware", "snp=/usr/share/ovmf/AMDSEV.fd",
+                        "--firmware=coco-dev=/usr/share/ovmf/OVMF.fd"},
+                       {}, t.path());
+  INFO(e.err);
+  REQUIRE(e.exit_code == 0);
+  int n = 0;
+  for (const auto& f : fs::directory_iterator(t / "out/kata")) {
+    INFO(f.path().filename());
+    ++n;
+    CHECK(read_text(t / "dropins" / f.path().filename()) == read_text(f.path()));
+  }
+  CHECK(n == 3);
+  // A bad --firmware is a usage error; a shape Kata cannot launch (no SNP
+  // firmware) is refused with the library's reason; nothing is written.
+  e = run_mkguest(
+      {"export", "kata", "out", "-o", "d2", "--install-dir", "/x", "--firmware", "sev=/f"}, {},
+      t.path());
+  CHECK(e.exit_code == 1);
+  CHECK(e.err.find("--firmware takes PLATFORM=/ABSOLUTE/PATH") != std::string::npos);
+  e = run_mkguest({"export", "kata", "out", "-o", "d2", "--install-dir", "/x"}, {}, t.path());
+  CHECK(e.exit_code == 1);
+  CHECK(e.err.find("needs the host path of the snp firmware") != std::string::npos);
+  CHECK(!fs::exists(t / "d2"));
+}
+
 TEST_CASE("kata drop-ins: an initrd boot, and a cmdline no measurement binds", "[kata]") {
   TempDir t;
   write_snp_fixtures(t.path());
