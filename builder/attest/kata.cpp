@@ -38,6 +38,18 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+// Typed reads of a manifest that may be hand-edited (`mkguest export kata`):
+// a missing key or another type reads as absent.
+bool is_true(const json& j, const char* key) {
+  const json* v = find(j, {key});
+  return v && v->is_boolean() && v->get<bool>();
+}
+std::optional<std::uint64_t> uint_at(const json& j, const char* key) {
+  const json* v = find(j, {key});
+  if (!v || !v->is_number_integer() || v->get<std::int64_t>() < 0) return std::nullopt;
+  return static_cast<std::uint64_t>(v->get<std::int64_t>());
+}
+
 bool covers_cmdline(const json* section) {
   const json* c = section ? find(*section, {"covers", "cmdline"}) : nullptr;
   return c && c->is_boolean() && c->get<bool>();
@@ -76,10 +88,11 @@ Inputs read_inputs(const json& m) {
   if (disk) {
     const json* v = find(m, {"verity"});
     if (!v) throw ValueError("the disk image has no verity tree: Kata would mount it unchecked");
-    const bool ok = find_string(*v, {"layout"}) == "partitioned" &&
-                    v->value("superblock", true) == false && v->value("hash_start_block", 1) == 0 &&
-                    v->value("format", 0) == 1 && find_string(*v, {"hash"}) == "sha256" &&
-                    v->value("options", json::array()).empty();
+    const json* opts = find(*v, {"options"});
+    const bool ok = find_string(*v, {"layout"}) == "partitioned" && !is_true(*v, "superblock") &&
+                    find(*v, {"superblock"}) && uint_at(*v, "hash_start_block") == 0u &&
+                    uint_at(*v, "format") == 1u && find_string(*v, {"hash"}) == "sha256" && opts &&
+                    opts->is_array() && opts->empty();
     if (!ok)
       throw ValueError(
           "Kata's kernel_verity_params fix the table to format 1, sha256, no "
@@ -110,11 +123,13 @@ std::vector<Platform> platforms(const json& m, const Inputs& in, const KataOptio
         // kernel-hashes=on to every sev-snp-guest object.
         if (find_string(ld, {"vcpu_type"}) != "EPYC-v4" || find_string(ld, {"mode"}) != "snp")
           continue;
-        if (!ld.value("kernel_hashes", false))
+        if (!is_true(ld, "kernel_hashes"))
           throw ValueError(
               "Kata starts SEV-SNP guests with kernel-hashes=on, but this launch "
               "digest was measured without kernel hashes");
-        by_vcpus[ld.value("vcpus", 0u)] = find_string(ld, {"digest"});
+        const auto n = uint_at(ld, "vcpus");
+        if (!n || *n == 0 || *n > 4096) throw ValueError("an SNP launch digest has no vCPU count");
+        by_vcpus[static_cast<std::uint32_t>(*n)] = find_string(ld, {"digest"});
       }
     }
     if (by_vcpus.empty())
@@ -213,8 +228,8 @@ std::vector<KataDropIn> kata_drop_ins(const json& m, const KataOptions& o) {
       << find_string(m, {"recipe", "version"}) << ".\n"
       << "# Install it as <configuration dir>/config.d/90-mkguest.toml (docs/kata.md §10).\n"
       << "# Measured: " << p.comment << ".\n";
-    if (const json* fw = find(m, {"measurements", p.name, "firmware", "sha256"}))
-      t << "# firmware sha256 " << fw->get<std::string>() << " (install it at `firmware`).\n";
+    const std::string fw = find_string(m, {"measurements", p.name, "firmware", "sha256"});
+    if (!fw.empty()) t << "# firmware sha256 " << fw << " (install it at `firmware`).\n";
     if (p.name == "se") {
       t << "# The SE image holds its own, encrypted kernel cmdline: no kernel_params here.\n";
     } else {
@@ -242,9 +257,16 @@ std::vector<KataDropIn> kata_drop_ins(const json& m, const KataOptions& o) {
       << "\n";
     if (confidential) t << "confidential_guest = true\n";
     if (p.name == "snp") {
-      const std::string pol = find_string(m, {"measurements", "snp", "policy", "value"}, "0x30000");
+      const std::string pol = find_string(m, {"measurements", "snp", "policy", "value"});
+      std::uint64_t policy = 0;
+      if (pol.size() < 3 || pol.size() > 18 || pol.compare(0, 2, "0x") != 0 ||
+          pol.find_first_not_of("0123456789abcdef", 2) != std::string::npos)
+        throw ValueError("the manifest's SNP policy value '" + pol + "' is not hex");
+      for (std::size_t i = 2; i < pol.size(); ++i)
+        policy = policy * 16 +
+                 static_cast<std::uint64_t>(pol[i] <= '9' ? pol[i] - '0' : pol[i] - 'a' + 10);
       t << "sev_snp_guest = true\n"
-        << "snp_guest_policy = " << std::stoull(pol, nullptr, 16) << "\n";
+        << "snp_guest_policy = " << policy << "\n";
     }
     t << "default_vcpus = " << p.vcpus << "\n"
       << "default_maxvcpus = " << p.vcpus << "\n"
