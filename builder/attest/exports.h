@@ -4,12 +4,15 @@
 //   rvps-message.json, kbs-client.sh, se/hdr.bin, se/se-policy.rego (Trustee),
 //   provenance.intoto.json, reference-values.intoto.json (provenance),
 //   sbom.spdx.json (SBOM), corim.cbor (unsigned CoRIM, docs/corim.md),
+//   corim.cose (the CoRIM signed, with `exports.corim.sign`),
 //   kata/configuration-qemu-*.toml (Kata drop-ins, docs/kata.md §10).
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
+#include "base/secret.h"
 #include "builder/manifest/json_util.h"
 #include "recipes/recipe.h"
 
@@ -21,6 +24,14 @@ namespace mkguest::attest {
 bool write_se_trustee_files(const json& manifest, const std::filesystem::path& outdir,
                             const std::filesystem::path& dir, const std::string& title);
 
+// What the exports need that only the CLI may resolve: the passphrase or
+// token PIN of `exports.corim.sign` (read from its pin_env), and where key-file
+// warnings go.
+struct ExportSecrets {
+  SecretBytes corim_secret;
+  std::function<void(const std::string&)> warn;
+};
+
 // The Kata drop-ins of `exports.kata` for a manifest, into outdir/kata/.
 // Throws InputError at the recipe's exports.kata when the measured shape is
 // not one Kata's runtime launches.
@@ -29,6 +40,6 @@ void write_kata_exports(const recipe::KataExportSpec& spec, const json& manifest
 
 // The recipe's exports for the manifest text written in `outdir`.
 void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& manifest_text,
-                          const std::filesystem::path& outdir);
+                          const std::filesystem::path& outdir, const ExportSecrets& secrets = {});
 
 }  // namespace mkguest::attest
