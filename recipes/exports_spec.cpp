@@ -6,6 +6,47 @@
 
 namespace mkguest::recipe {
 
+namespace {
+
+// `exports.kata` (docs/kata.md §10).
+KataExportSpec read_kata_export(const Checker& c, const Node& n) {
+  KataExportSpec k;
+  k.present = true;
+  k.mark = n.mark;
+  MapView m(c, n, "exports.kata");
+  const Node& dir = m.req("install_dir");
+  k.install_dir = c.string(dir, "install_dir");
+  if (k.install_dir.empty() || k.install_dir.front() != '/' ||
+      k.install_dir.find_first_of("\"\\\n") != std::string::npos)
+    c.fail(dir.mark, "'install_dir' must be an absolute host path without quotes");
+  if (const Node* f = m.opt("firmware")) {
+    MapView fm(c, *f, "exports.kata.firmware");
+    for (const char* p : {"snp", "tdx", "coco-dev"}) {
+      if (const Node* v = fm.opt(p)) {
+        std::string path = c.string(*v, p);
+        if (path.empty() || path.front() != '/')
+          c.fail(v->mark, std::string("'") + p + "' must be an absolute host path");
+        k.firmware[p] = path;
+      }
+    }
+    fm.done();
+  }
+  if (const Node* v = m.opt("memory_mib"))
+    k.memory_mib = static_cast<std::uint64_t>(c.integer(*v, "memory_mib", 64, 1 << 30));
+  if (const Node* v = m.opt("vcpus"))
+    k.vcpus = static_cast<std::uint32_t>(c.integer(*v, "vcpus", 1, 512));
+  if (const Node* v = m.opt("guest_selinux")) k.guest_selinux = c.boolean(*v, "guest_selinux");
+  if (const Node* v = m.opt("block_device_driver"))
+    k.block_device_driver =
+        c.choice(*v, "block_device_driver", {"virtio-scsi", "virtio-blk", "virtio-blk-ccw"});
+  if (const Node* v = m.opt("rootfs_type"))
+    k.rootfs_type = c.choice(*v, "rootfs_type", {"erofs", "ext4", "xfs"});
+  m.done();
+  return k;
+}
+
+}  // namespace
+
 ExportsSpec read_exports(const Checker& c, const Node& n) {
   ExportsSpec e;
   MapView m(c, n, "exports");
@@ -62,6 +103,7 @@ ExportsSpec read_exports(const Checker& c, const Node& n) {
       e.corim = c.boolean(*v, "corim");
     }
   }
+  if (const Node* k = m.opt("kata")) e.kata = read_kata_export(c, *k);
   m.done();
   return e;
 }

@@ -150,6 +150,19 @@ struct RootfsSpec {
   Mark mark;
 };
 
+// `exports.kata`: Kata QEMU configuration drop-ins (docs/kata.md §10).
+struct KataExportSpec {
+  bool present = false;
+  std::string install_dir;                      // absolute host directory of the outputs
+  std::map<std::string, std::string> firmware;  // snp | tdx | coco-dev -> host path
+  std::optional<std::uint64_t> memory_mib;
+  std::uint32_t vcpus = 1;
+  bool guest_selinux = false;
+  std::string block_device_driver = "virtio-scsi";
+  std::string rootfs_type = "erofs";
+  Mark mark;
+};
+
 // `exports`: attestation files written beside the outputs (docs/attestation.md).
 struct ExportsSpec {
   bool trustee = false;  // rvps-message.json (+ se/ for IBM SE)
@@ -161,7 +174,8 @@ struct ExportsSpec {
   bool provenance = false;  // provenance.intoto.json (+ reference-values)
   bool sbom = false;        // sbom.spdx.json
   bool corim = false;       // corim.cbor (unsigned CoRIM, docs/corim.md)
-  bool any() const { return trustee || provenance || sbom || corim; }
+  KataExportSpec kata;      // kata/configuration-qemu-*.toml
+  bool any() const { return trustee || provenance || sbom || corim || kata.present; }
   // `corim: {sign: ...}`: also corim.cose, the CoRIM signed (COSE_Sign1) with a
   // PEM key file or a pkcs11: URI, named as outputs.uki.secureboot names its key.
   struct CorimSign {

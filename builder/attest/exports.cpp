@@ -5,6 +5,7 @@
 #include "base/file.h"
 #include "builder/attest/corim.h"
 #include "builder/attest/cose.h"
+#include "builder/attest/kata.h"
 #include "builder/attest/provenance.h"
 #include "builder/attest/se_hdr.h"
 #include "builder/attest/spdx_sbom.h"
@@ -68,6 +69,26 @@ Bytes sign_recipe_corim(const recipe::ExportsSpec::CorimSign& s, const json& man
 
 }  // namespace
 
+void write_kata_exports(const recipe::KataExportSpec& spec, const json& manifest,
+                        const fs::path& outdir) {
+  KataOptions o;
+  o.install_dir = spec.install_dir;
+  o.firmware = spec.firmware;
+  o.memory_mib = spec.memory_mib;
+  o.vcpus = spec.vcpus;
+  o.guest_selinux = spec.guest_selinux;
+  o.block_device_driver = spec.block_device_driver;
+  o.rootfs_type = spec.rootfs_type;
+  std::vector<KataDropIn> drop_ins;
+  try {
+    drop_ins = kata_drop_ins(manifest, o);
+  } catch (const ValueError& e) {
+    throw InputError(spec.mark.file, spec.mark.place(), "exports.kata: " + e.message());
+  }
+  fs::create_directories(outdir / "kata");
+  for (const auto& d : drop_ins) write_file(outdir / d.file, d.text);
+}
+
 void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& manifest_text,
                           const fs::path& outdir, const ExportSecrets& secrets) {
   if (!spec.any()) return;
@@ -105,6 +126,7 @@ void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& ma
       write_file(outdir / "corim.cose", std::string(cose.begin(), cose.end()));
     }
   }
+  if (spec.kata.present) write_kata_exports(spec.kata, m, outdir);
   if (spec.sbom) {
     SbomOptions so;
     so.manifest_sha256 = sha;

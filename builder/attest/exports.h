@@ -4,7 +4,8 @@
 //   rvps-message.json, kbs-client.sh, se/hdr.bin, se/se-policy.rego (Trustee),
 //   provenance.intoto.json, reference-values.intoto.json (provenance),
 //   sbom.spdx.json (SBOM), corim.cbor (unsigned CoRIM, docs/corim.md),
-//   corim.cose (the CoRIM signed, with `exports.corim.sign`).
+//   corim.cose (the CoRIM signed, with `exports.corim.sign`),
+//   kata/configuration-qemu-*.toml (Kata drop-ins, docs/kata.md §10).
 #pragma once
 
 #include <filesystem>
@@ -30,6 +31,12 @@ struct ExportSecrets {
   SecretBytes corim_secret;
   std::function<void(const std::string&)> warn;
 };
+
+// The Kata drop-ins of `exports.kata` for a manifest, into outdir/kata/.
+// Throws InputError at the recipe's exports.kata when the measured shape is
+// not one Kata's runtime launches.
+void write_kata_exports(const recipe::KataExportSpec& spec, const json& manifest,
+                        const std::filesystem::path& outdir);
 
 // The recipe's exports for the manifest text written in `outdir`.
 void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& manifest_text,

@@ -1,5 +1,5 @@
-// `mkguest export`: Trustee reference values, provenance, SBOM and OCI layout
-// from a build's manifest (see docs/attestation.md).
+// `mkguest export`: Trustee reference values, provenance, SBOM, OCI layout,
+// CoRIM and Kata drop-ins from a build's manifest (see docs/attestation.md).
 #include <iostream>
 
 #include "base/error.h"
@@ -7,6 +7,7 @@
 #include "builder/attest/corim.h"
 #include "builder/attest/cose.h"
 #include "builder/attest/exports.h"
+#include "builder/attest/kata.h"
 #include "builder/attest/oci_layout.h"
 #include "builder/attest/provenance.h"
 #include "builder/attest/spdx_sbom.h"
@@ -223,6 +224,69 @@ void add_corim(CLI::App* exp) {
   });
 }
 
+struct KataArgs {
+  std::string manifest, dir;
+  std::vector<std::string> firmware;
+  std::uint64_t memory_mib = 0;
+  bool force = false;
+  attest::KataOptions opts;
+};
+
+void add_kata(CLI::App* exp) {
+  auto a = std::make_shared<KataArgs>();
+  auto* c = exp->add_subcommand(
+      "kata",
+      "Kata Containers QEMU configuration drop-ins that launch the measured VM shape, one per\n"
+      "measured platform plus coco-dev (what exports.kata writes); see docs/kata.md");
+  c->add_option("MANIFEST", a->manifest, "manifest.json, or the output directory holding it")
+      ->required();
+  c->add_option("-o,--output-dir", a->dir, "directory to write configuration-qemu-*.toml into")
+      ->required();
+  c->add_option("--install-dir", a->opts.install_dir,
+                "absolute host directory the outputs are installed in")
+      ->required();
+  c->add_option("--firmware", a->firmware,
+                "PLATFORM=PATH: host path of the measured firmware (snp, tdx, coco-dev)");
+  c->add_option("--memory-mib", a->memory_mib, "default_memory (default: TDX ram_mib, else 2048)");
+  c->add_option("--vcpus", a->opts.vcpus, "default_vcpus of the TDX, SE and coco-dev drop-ins")
+      ->capture_default_str();
+  c->add_flag("--guest-selinux", a->opts.guest_selinux, "disable_guest_selinux = false");
+  c->add_option("--block-device-driver", a->opts.block_device_driver, "Kata's block_device_driver")
+      ->check(CLI::IsMember({"virtio-scsi", "virtio-blk", "virtio-blk-ccw"}))
+      ->capture_default_str();
+  c->add_option("--rootfs-type", a->opts.rootfs_type, "Kata's rootfs_type of the image")
+      ->check(CLI::IsMember({"erofs", "ext4", "xfs"}))
+      ->capture_default_str();
+  c->add_flag("--force", a->force,
+              "replace a symlink, device node or FIFO at an output path (never written through)");
+  c->callback([a] {
+    for (const auto& f : a->firmware) {
+      const auto eq = f.find('=');
+      const std::string p = f.substr(0, eq);
+      if (eq == std::string::npos || (p != "snp" && p != "tdx" && p != "coco-dev") ||
+          f.size() == eq + 1 || f[eq + 1] != '/')
+        throw UsageError("--firmware takes PLATFORM=/ABSOLUTE/PATH, PLATFORM snp, tdx or coco-dev");
+      a->opts.firmware[p] = f.substr(eq + 1);
+    }
+    if (a->memory_mib) a->opts.memory_mib = a->memory_mib;
+    LoadedManifest m = load_manifest(a->manifest);
+    const auto drop_ins = attest::kata_drop_ins(m.json, a->opts);  // all or nothing
+    fs::create_directories(a->dir);
+    for (const auto& d : drop_ins) {  // refuse before writing any: no partial output
+      std::error_code ec;
+      const auto st = fs::symlink_status(fs::path(a->dir) / fs::path(d.file).filename(), ec);
+      if (!a->force && fs::exists(st) && !fs::is_regular_file(st))
+        throw file_error((fs::path(a->dir) / fs::path(d.file).filename()).string(),
+                         "is not a regular file; --force replaces it");
+    }
+    for (const auto& d : drop_ins) {
+      const fs::path out = fs::path(a->dir) / fs::path(d.file).filename();
+      write_output(out.string(), d.text, a->force);
+      std::cout << out.string() << "\n";
+    }
+  });
+}
+
 }  // namespace
 
 void register_export(CLI::App& app) {
@@ -234,6 +298,7 @@ void register_export(CLI::App& app) {
   add_sbom(exp);
   add_oci(exp);
   add_corim(exp);
+  add_kata(exp);
 }
 
 }  // namespace mkguest::cli

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest/exports.h"
+#include "builder/attest/kata.h"
 #include "builder/pipeline/initdata_stage.h"
 #include "builder/pipeline/initrd.h"
 #include "builder/pipeline/plan.h"
@@ -79,6 +80,12 @@ std::size_t max_cmdline_bytes(const std::string& arch) {
 namespace {
 
 void stage_cmdline(BuildContext& ctx) {
+  if (ctx.recipe.exports.kata.present) {  // ${kata.runtime_params} (docs/kata.md §9)
+    auto v = ctx.variables.find("verity.kata_params");
+    ctx.variables["kata.runtime_params"] =
+        attest::kata_runtime_params_for(ctx.recipe.exports.kata, ctx.recipe.rootfs.present,
+                                        v == ctx.variables.end() ? "" : v->second);
+  }
   std::string joined;
   for (const auto& part : ctx.recipe.cmdline) {
     std::string text;
