@@ -1,0 +1,92 @@
+// `mkguest explain OUTDIR EVIDENCE... [--json]`: evidence from a running guest
+// against a build's manifest (builder/verify/explain.h). Every evidence file
+// is read and parsed before anything is printed; exit 0 when everything
+// matches, 1 when a check found (and explained) a difference, 2 when an
+// evidence file is not evidence.
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/cli/attest_io.h"
+#include "builder/cli/commands.h"
+#include "builder/formats/evidence/snp_report.h"
+#include "builder/verify/explain.h"
+
+namespace mkguest::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ExplainArgs {
+  std::string outdir;
+  std::vector<std::string> evidence;
+  std::vector<std::string> inputs;
+  std::string cert;
+  unsigned threads = 0;
+  bool json = false;
+};
+
+void run(const ExplainArgs& a) {
+  {
+    // OUTDIR's own manifest.json: a regular file, not a symlink out of OUTDIR.
+    const attest::VerifyContext probe{a.outdir, {}, a.outdir};
+    probe.output_path("manifest.json");
+  }
+  LoadedManifest m = load_manifest(a.outdir);
+  attest::VerifyContext ctx{a.outdir, m.json, m.path.string()};
+  for (const auto& d : a.inputs) ctx.input_dirs.push_back(d);
+  attest::ExplainOptions opts;
+  opts.threads = a.threads;
+  if (!a.cert.empty()) {
+    opts.certificate = read_file(a.cert);
+    opts.certificate_name = a.cert;
+  }
+  // Parse every file first: bad evidence stops the command before any output.
+  std::vector<evidence::SnpReport> reports;
+  for (const auto& f : a.evidence) {
+    const Bytes bytes = read_file(f);
+    if (bytes.size() != evidence::kSnpReportSize)
+      throw file_error(f,
+                       "not evidence explain reads: an SEV-SNP attestation report (as "
+                       "`snpguest report` writes it) is 0x4a0 bytes, this file is " +
+                           std::to_string(bytes.size()) + " bytes");
+    reports.push_back(evidence::parse_snp_report(bytes, f));
+  }
+  std::vector<attest::ExplainResult> results;
+  for (std::size_t i = 0; i < reports.size(); ++i)
+    results.push_back(attest::explain_snp_report(ctx, reports[i], a.evidence[i], opts));
+  if (a.json)
+    std::cout << attest::explain_json(results).dump(2) << "\n";
+  else
+    std::cout << attest::explain_text(results);
+  for (const auto& r : results)
+    if (!r.matches()) set_exit_code(static_cast<int>(ExitCode::kMismatch));
+}
+
+}  // namespace
+
+void register_explain(CLI::App& app) {
+  auto a = std::make_shared<ExplainArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "explain",
+      "Hold evidence from a running guest (an SEV-SNP attestation report) against OUTDIR's "
+      "manifest and say why it differs (exit 0 match, 1 explained mismatch, 2 bad evidence)");
+  sub->add_option("OUTDIR", a->outdir, "The build's output directory (holding manifest.json)")
+      ->required();
+  sub->add_option("EVIDENCE", a->evidence,
+                  "Evidence files: SEV-SNP attestation reports (0x4a0 bytes, `snpguest report`)")
+      ->required();
+  sub->add_option("--inputs", a->inputs,
+                  "Where the manifest's firmware input is looked for (repeatable; needed to "
+                  "search the launch parameters of a MEASUREMENT the manifest lacks)");
+  sub->add_option("--cert", a->cert,
+                  "The VCEK or VLEK certificate (DER or PEM) to check the report's signature with");
+  sub->add_option("--threads", a->threads, "Threads for the search (default: every core)");
+  sub->add_flag("--json", a->json, "Print the result as JSON");
+  sub->callback([a] { run(*a); });
+}
+
+}  // namespace mkguest::cli

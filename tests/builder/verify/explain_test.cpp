@@ -1,0 +1,191 @@
+// `explain` for SEV-SNP reports. The reports are built by the independent
+// Python model (tests/builder/formats/evidence/snp_report_model.py) around
+// MEASUREMENTs the reference tool computed (tests/vectors/snp.txt:
+// sev-snp-measure 0.0.13 over the synthetic firmware of tests/snp_fixtures.h),
+// so each case holds mkguest's search against the reference tool's value for
+// one changed parameter.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <string>
+
+#include "base/encoding.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "builder/formats/evidence/snp_report.h"
+#include "builder/verify/explain.h"
+#include "builder/verify/explain_snp_search.h"
+#include "tests/explain_fixture.h"
+#include "tests/test_util.h"
+
+namespace mkguest {
+namespace {
+
+namespace fs = std::filesystem;
+using attest::ExplainStatus;
+using test::Build;
+using test::kOvmf;
+using test::milan;
+using test::snp_vector;
+
+const attest::ExplainCheck& check(const attest::ExplainResult& r, const std::string& name) {
+  for (const auto& c : r.checks)
+    if (c.name == name) return c;
+  FAIL("no check " << name);
+  return r.checks.front();
+}
+
+std::string why(const attest::ExplainCheck& c) {
+  std::string s;
+  for (const auto& w : c.why) s += w + "\n";
+  return s;
+}
+
+TEST_CASE("explain snp: a report of the recorded launch matches", "[explain]") {
+  Build b;
+  const auto r = b.explain(b.report(milan(4)));
+  CHECK(r.matches());
+  CHECK(check(r, "measurement").status == ExplainStatus::kMatch);
+  CHECK_THAT(why(check(r, "measurement")), Catch::Contains("launch_digests[1]"));
+  CHECK(check(r, "host_data").status == ExplainStatus::kMatch);
+  CHECK(check(r, "policy").status == ExplainStatus::kMatch);
+  CHECK(check(r, "signature").status == ExplainStatus::kNotChecked);
+  CHECK_THAT(why(check(r, "signature")), Catch::Contains("not checked"));
+}
+
+TEST_CASE("explain snp: names the vCPU count", "[explain]") {
+  Build b;
+  const auto r = b.explain(b.report(milan(2)));
+  CHECK(!r.matches());
+  const auto& m = check(r, "measurement");
+  CHECK(m.status == ExplainStatus::kMismatch);
+  CHECK_THAT(why(m), Catch::Contains("the VM ran with 2 vCPUs; the recipe measured 1 and 4"));
+  REQUIRE(m.details["reproduced_by"].size() == 1);
+  CHECK(m.details["reproduced_by"][0]["vcpus"] == 2);
+  CHECK(m.details["reproduced_by"][0]["vcpu_sig"] == "0xa00f11");
+}
+
+TEST_CASE("explain snp: names the vCPU type", "[explain]") {
+  Build b;
+  const auto r = b.explain(
+      b.report(snp_vector("--mode snp --vcpus 4 --vcpu-type EPYC-Genoa --vmm-type QEMU " + kOvmf)));
+  const auto& m = check(r, "measurement");
+  CHECK(m.status == ExplainStatus::kMismatch);
+  CHECK_THAT(why(m), Catch::Contains("the vCPU type was EPYC-Genoa (0xa10f10); the recipe measured "
+                                     "EPYC-Milan (0xa00f11)"));
+  CHECK_THAT(why(m), !Catch::Contains("the VM ran with"));
+}
+
+TEST_CASE("explain snp: names the VMM", "[explain]") {
+  Build b;
+  const auto r = b.explain(
+      b.report(snp_vector("--mode snp --vcpus 2 --vcpu-type EPYC-Milan --vmm-type ec2 " + kOvmf)));
+  const auto& m = check(r, "measurement");
+  CHECK_THAT(why(m), Catch::Contains("the VMM was ec2; the recipe measured QEMU"));
+  CHECK(m.details["reproduced_by"][0]["vcpus"] == 2);
+}
+
+TEST_CASE("explain snp: names the guest features word", "[explain]") {
+  Build b;
+  const auto r = b.explain(b.report(
+      snp_vector("--mode snp --vcpus 2 --vcpu-type EPYC-Milan --guest-features 0x21 " + kOvmf)));
+  const auto& m = check(r, "measurement");
+  CHECK_THAT(why(m), Catch::Contains("the guest features word was 0x21 (SNPActive, DebugSwap); "
+                                     "the recipe measured 0x1"));
+}
+
+TEST_CASE("explain snp: names kernel hashes on", "[explain]") {
+  Build b;
+  const auto r =
+      b.explain(b.report(snp_vector("--mode snp --vcpus 1 --vcpu-type EPYC-Milan --vmm-type QEMU " +
+                                    kOvmf + " --kernel kernel.bin")));
+  const auto& m = check(r, "measurement");
+  CHECK_THAT(why(m), Catch::Contains("the launch measured the kernel hashes table"));
+  CHECK(m.details["reproduced_by"][0]["kernel_hashes"] == true);
+}
+
+TEST_CASE("explain snp: no parameter change reproduces another firmware's value", "[explain]") {
+  Build b;
+  // The same launch on the 2 MiB firmware: the reference tool's value.
+  const auto r =
+      b.explain(b.report(snp_vector("--mode snp --vcpus 1 --vcpu-type EPYC-Milan --vmm-type QEMU "
+                                    "--ovmf synth_ovmf_2m.fd")));
+  const auto& m = check(r, "measurement");
+  CHECK(m.status == ExplainStatus::kMismatch);
+  CHECK_THAT(why(m), Catch::Contains("no launch parameter reproduces it"));
+  CHECK_THAT(why(m), Catch::Contains("the firmware or a measured input"));
+  CHECK(m.details["reproduced_by"].empty());
+}
+
+TEST_CASE("explain snp: without the firmware input, says the search did not run", "[explain]") {
+  Build b;
+  const auto r = b.explain(b.report(milan(2)), false);
+  CHECK_THAT(why(check(r, "measurement")), Catch::Contains("was not found (give --inputs DIR)"));
+}
+
+TEST_CASE("explain snp: HOST_DATA and POLICY differences", "[explain]") {
+  Build b;
+  const std::string other = std::string(62, '0') + "cd";
+  const auto r =
+      b.explain(b.report(milan(1), ", \"host_data\": \"" + other + "\", \"policy\": \"0x80000\""));
+  const auto& h = check(r, "host_data");
+  CHECK(h.status == ExplainStatus::kMismatch);
+  CHECK_THAT(why(h), Catch::Contains("another init-data document"));
+  const auto& p = check(r, "policy");
+  CHECK(p.status == ExplainStatus::kMismatch);
+  CHECK(p.actual == "0x80000");
+  CHECK_THAT(why(p), Catch::Contains("bit 17"));
+  const auto r2 = b.explain(b.report(
+      milan(1), ", \"host_data\": \"" + std::string(64, '0') + "\", \"policy\": \"0xb0000\""));
+  CHECK_THAT(why(check(r2, "host_data")), Catch::Contains("without host-data"));
+  CHECK_THAT(why(check(r2, "policy")), Catch::Contains("debug: the recipe has 0, the VM was "
+                                                       "launched with 1"));
+}
+
+TEST_CASE("explain snp: one VMSA page more equals the launch digest of one vCPU more",
+          "[explain]") {
+  test::TempDir dir;
+  test::write_snp_fixtures(dir.path());
+  const Bytes fw = read_file(dir / "synth_ovmf_4m.fd");
+  const SevFirmware parsed = parse_sev_firmware(ByteReader(fw, "fw"));
+  SnpInputs in;
+  in.vcpu_sig = 0xa10f10;
+  in.guest_features = 0x21;
+  in.ovmf_hash = snp_ovmf_hash(fw);
+  in.vcpus = 1;
+  Bytes ld = snp_launch_digest(fw, parsed, in, "fw");
+  const Bytes ap = snp_vmsa(*parsed.reset_eip, in.guest_features, in.vcpu_sig, in.vmm);
+  for (std::uint32_t n = 2; n <= 512; ++n) {
+    ld = attest::snp_add_vmsa_page(ld, ap);
+    if (n == 2 || n == 37 || n == 512) {
+      in.vcpus = n;
+      CHECK(to_hex(ld) == to_hex(snp_launch_digest(fw, parsed, in, "fw")));
+    }
+  }
+  // The search finds a count far from the recorded ones, on any thread count.
+  attest::SnpSearchSpace space = attest::default_snp_search_space();
+  for (unsigned threads : {1u, 3u}) {
+    const auto found =
+        attest::search_snp_measurement(fw, parsed, *in.ovmf_hash, space, ld, "fw", threads);
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].vcpus == 512);
+    CHECK(found[0].vcpu_sig == 0xa10f10);
+    CHECK(found[0].guest_features == 0x21);
+  }
+}
+
+TEST_CASE("explain snp: the signature of a real report, with its certificate and another",
+          "[explain]") {
+  const fs::path v = test::source_dir() / "tests/vectors/snp_report";
+  const auto report = evidence::parse_snp_report(read_file(v / "vcek-report-v2.bin"), "r");
+  const auto ok = attest::check_snp_signature(report, read_file(v / "vcek.der"), "vcek.der");
+  CHECK(ok.status == ExplainStatus::kMatch);
+  CHECK_THAT(why(ok), Catch::Contains("verifies with the public key of vcek.der"));
+  const auto bad = attest::check_snp_signature(report, read_file(v / "vlek.der"), "vlek.der");
+  CHECK(bad.status == ExplainStatus::kMismatch);
+  const auto junk = attest::check_snp_signature(report, Bytes{1, 2, 3}, "junk");
+  CHECK(junk.status == ExplainStatus::kMismatch);
+  CHECK_THAT(why(junk), Catch::Contains("not an X.509 certificate"));
+}
+
+}  // namespace
+}  // namespace mkguest
