@@ -128,7 +128,7 @@ json explain_json(const std::vector<ExplainResult>& results) {
                              {"evidence", c.actual},
                              {"manifest", c.expected},
                              {"why", c.why},
-                             {"details", c.details}});
+                             {"details", c.details.is_null() ? json::object() : c.details}});
     doc["match"] = doc["match"].get<bool>() && r.matches();
     doc["evidence"].push_back(std::move(e));
   }
