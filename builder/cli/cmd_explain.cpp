@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/error.h"
@@ -13,6 +14,7 @@
 #include "builder/cli/attest_io.h"
 #include "builder/cli/commands.h"
 #include "builder/formats/evidence/snp_report.h"
+#include "builder/formats/evidence/tdx_quote.h"
 #include "builder/verify/explain.h"
 
 namespace mkguest::cli {
@@ -25,6 +27,7 @@ struct ExplainArgs {
   std::vector<std::string> evidence;
   std::vector<std::string> inputs;
   std::string cert;
+  std::string ccel;
   unsigned threads = 0;
   bool json = false;
 };
@@ -44,20 +47,36 @@ void run(const ExplainArgs& a) {
     opts.certificate = read_file(a.cert);
     opts.certificate_name = a.cert;
   }
+  Bytes ccel;
+  if (!a.ccel.empty()) ccel = read_file(a.ccel);
   // Parse every file first: bad evidence stops the command before any output.
-  std::vector<evidence::SnpReport> reports;
+  std::vector<std::variant<evidence::SnpReport, evidence::TdxQuote>> parsed;
   for (const auto& f : a.evidence) {
     const Bytes bytes = read_file(f);
+    // A TDX quote starts with u16 version 4 and u32 TEE type 0x81; an SNP
+    // report's u32 version is 2, 3 or 5.
+    const bool tdx = bytes.size() >= 8 && bytes[0] == 4 && bytes[1] == 0 && bytes[4] == 0x81 &&
+                     bytes[5] == 0 && bytes[6] == 0 && bytes[7] == 0;
+    if (tdx) {
+      parsed.emplace_back(evidence::parse_tdx_quote(bytes, f));
+      continue;
+    }
     if (bytes.size() != evidence::kSnpReportSize)
       throw file_error(f,
                        "not evidence explain reads: an SEV-SNP attestation report (as "
-                       "`snpguest report` writes it) is 0x4a0 bytes, this file is " +
+                       "`snpguest report` writes it) is 0x4a0 bytes, a TDX quote v4 starts "
+                       "with version 4 and TEE type 0x81; this file is " +
                            std::to_string(bytes.size()) + " bytes");
-    reports.push_back(evidence::parse_snp_report(bytes, f));
+    parsed.emplace_back(evidence::parse_snp_report(bytes, f));
   }
   std::vector<attest::ExplainResult> results;
-  for (std::size_t i = 0; i < reports.size(); ++i)
-    results.push_back(attest::explain_snp_report(ctx, reports[i], a.evidence[i], opts));
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (const auto* r = std::get_if<evidence::SnpReport>(&parsed[i]))
+      results.push_back(attest::explain_snp_report(ctx, *r, a.evidence[i], opts));
+    else
+      results.push_back(attest::explain_tdx_quote(ctx, std::get<evidence::TdxQuote>(parsed[i]),
+                                                  a.evidence[i], ccel, a.ccel));
+  }
   if (a.json)
     std::cout << attest::explain_json(results).dump(2) << "\n";
   else
@@ -72,18 +91,23 @@ void register_explain(CLI::App& app) {
   auto a = std::make_shared<ExplainArgs>();
   CLI::App* sub = app.add_subcommand(
       "explain",
-      "Hold evidence from a running guest (an SEV-SNP attestation report) against OUTDIR's "
+      "Hold evidence from a running guest (an SEV-SNP attestation report, a TDX quote v4) against "
+      "OUTDIR's "
       "manifest and say why it differs (exit 0 match, 1 explained mismatch, 2 bad evidence)");
   sub->add_option("OUTDIR", a->outdir, "The build's output directory (holding manifest.json)")
       ->required();
   sub->add_option("EVIDENCE", a->evidence,
-                  "Evidence files: SEV-SNP attestation reports (0x4a0 bytes, `snpguest report`)")
+                  "Evidence files: SEV-SNP attestation reports (0x4a0 bytes, `snpguest report`), "
+                  "TDX quotes v4")
       ->required();
   sub->add_option("--inputs", a->inputs,
                   "Where the manifest's firmware input is looked for (repeatable; needed to "
                   "search the launch parameters of a MEASUREMENT the manifest lacks)");
   sub->add_option("--cert", a->cert,
                   "The VCEK or VLEK certificate (DER or PEM) to check the report's signature with");
+  sub->add_option("--ccel", a->ccel,
+                  "The TDX guest's CC event log (/sys/firmware/acpi/tables/data/CCEL), to name "
+                  "the first differing event of each RTMR");
   sub->add_option("--threads", a->threads, "Threads for the search (default: every core)");
   sub->add_flag("--json", a->json, "Print the result as JSON");
   sub->callback([a] { run(*a); });

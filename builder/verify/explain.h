@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "builder/formats/evidence/snp_report.h"
+#include "builder/formats/evidence/tdx_quote.h"
 #include "builder/manifest/json_util.h"
 #include "builder/verify/verify.h"
 
@@ -48,6 +49,15 @@ struct ExplainOptions {
 // throws InputError only for a manifest or firmware it cannot read.
 ExplainResult explain_snp_report(const VerifyContext& ctx, const evidence::SnpReport& report,
                                  const std::string& evidence_name, const ExplainOptions& opts);
+
+// A TDX quote against measurements.tdx: MRTD against both page-add orders,
+// RTMR 0-2 against the prediction, MRCONFIGID against the init-data binding.
+// With the guest's CCEL event log (`ccel`, empty: none), a differing RTMR is
+// explained by the first differing event per register, and a log whose replay
+// is not the quote's RTMRs is named. The quote's signature is not checked.
+ExplainResult explain_tdx_quote(const VerifyContext& ctx, const evidence::TdxQuote& quote,
+                                const std::string& evidence_name, const Bytes& ccel,
+                                const std::string& ccel_name);
 
 // The report's ECDSA P-384 signature over bytes 0x000..0x29F, checked with the
 // public key of `certificate` (DER or PEM). The certificate itself is not

@@ -49,6 +49,13 @@ TEST_CASE("explain cli: match, explained mismatch, bad evidence", "[explain][cli
   CHECK_THAT(r.err, Catch::Contains("v9.bin:0x0: error: attestation report VERSION 9"));
   r = test::run_mkguest({"explain", out});
   CHECK(r.exit_code == 1);
+
+  // A TDX quote is recognised by its header; this manifest has no TDX values.
+  r = test::run_mkguest(
+      {"explain", out, (test::source_dir() / "tests/vectors/tdx_quote/quote-v4.dat").string()});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("(tdx-quote): MISMATCH"));
+  CHECK_THAT(r.out, Catch::Contains("the manifest has no TDX measurements"));
 }
 
 }  // namespace
