@@ -210,7 +210,12 @@ ExplainCheck check_measurement(const VerifyContext& ctx, const evidence::SnpRepo
         space.guest_features.end())
       space.guest_features.push_back(p.guest_features);
   }
-  if (const std::string kernel = output_file(ctx.manifest, "kernel"); !kernel.empty()) {
+  // Kernel hashes on: only a firmware with an SNP_KERNEL_HASHES section
+  // measures them, and only the OUTDIR's own kernel can be hashed.
+  const std::string kernel = output_file(ctx.manifest, "kernel");
+  std::error_code ec;
+  if (parsed.has_section(SevSectionType::kSnpKernelHashes) && !kernel.empty() &&
+      std::filesystem::is_regular_file(ctx.output_path(kernel), ec)) {
     std::string cmdline;
     if (const std::string f = output_file(ctx.manifest, "cmdline"); !f.empty()) {
       const Bytes b = read_file(ctx.output_path(f));

@@ -187,5 +187,47 @@ TEST_CASE("explain snp: the signature of a real report, with its certificate and
   CHECK_THAT(why(junk), Catch::Contains("not an X.509 certificate"));
 }
 
+TEST_CASE("explain snp: the coco-guest example's manifest on Debian 12's OVMF", "[explain]") {
+  // The golden manifest measured EPYC-Milan with 1 and 4 vCPUs on QEMU; the
+  // report's MEASUREMENT is sev-snp-measure's for the same firmware on ec2.
+  const fs::path fw_dir = test::source_dir() / "examples/coco-guest";
+  if (!fs::exists(fw_dir / "../../.cache/debian/OVMF/OVMF_CODE.fd")) {
+    test::skip_or_fail("Debian's OVMF_CODE.fd: run scripts/fetch-debian-inputs");
+    return;
+  }
+  test::TempDir dir;
+  fs::create_directories(dir / "out");
+  fs::copy_file(test::source_dir() / "tests/golden/coco-guest/manifest.json",
+                dir / "out/manifest.json");
+  attest::VerifyContext ctx{dir / "out",
+                            attest::json::parse(test::read_text(dir / "out/manifest.json")),
+                            "manifest.json"};
+  ctx.input_dirs.push_back(fw_dir);
+  auto explain = [&](const std::string& measurement) {
+    test::write_text(dir / "f.json",
+                     "{\"version\": 2, \"signature_algo\": 1, \"policy\": "
+                     "\"0x30000\", \"measurement\": \"" +
+                         measurement + "\"}");
+    const auto r = test::run(
+        {"/usr/bin/python3",
+         (test::source_dir() / "tests/builder/formats/evidence/snp_report_model.py").string(),
+         (dir / "f.json").string(), (dir / "r.bin").string()});
+    REQUIRE(r.exit_code == 0);
+    return attest::explain_snp_report(
+        ctx, evidence::parse_snp_report(read_file(dir / "r.bin"), "r.bin"), "r.bin", {});
+  };
+  const auto ok =
+      explain(snp_vector("--mode snp --vcpus 4 --vcpu-type EPYC-Milan --ovmf deb12_OVMF_CODE.fd"));
+  CHECK(ok.matches());
+  const auto ec2 = explain(snp_vector(
+      "--mode snp --vcpus 4 --vcpu-type EPYC-Genoa --vmm-type ec2 --ovmf deb12_OVMF_CODE.fd"));
+  const auto& m = check(ec2, "measurement");
+  CHECK(m.status == ExplainStatus::kMismatch);
+  CHECK_THAT(why(m), Catch::Contains("the VMM was ec2; the recipe measured QEMU"));
+  CHECK_THAT(why(m), !Catch::Contains("the VM ran with"));
+  // Debian's OVMF has no SNP_KERNEL_HASHES section: kernel hashes are not tried.
+  CHECK(m.details["searched"]["kernel_hashes"] == "off");
+}
+
 }  // namespace
 }  // namespace mkguest
