@@ -27,6 +27,7 @@ struct ExplainArgs {
   std::vector<std::string> evidence;
   std::vector<std::string> inputs;
   std::string cert;
+  std::string chain;
   std::string ccel;
   unsigned threads = 0;
   bool json = false;
@@ -46,6 +47,10 @@ void run(const ExplainArgs& a) {
   if (!a.cert.empty()) {
     opts.certificate = read_file(a.cert);
     opts.certificate_name = a.cert;
+  }
+  if (!a.chain.empty()) {
+    opts.chain = read_file(a.chain);
+    opts.chain_name = a.chain;
   }
   Bytes ccel;
   if (!a.ccel.empty()) ccel = read_file(a.ccel);
@@ -105,6 +110,9 @@ void register_explain(CLI::App& app) {
                   "search the launch parameters of a MEASUREMENT the manifest lacks)");
   sub->add_option("--cert", a->cert,
                   "The VCEK or VLEK certificate (DER or PEM) to check the report's signature with");
+  sub->add_option("--chain", a->chain,
+                  "AMD's certificate chain for --cert (PEM: ASK or ASVK and ARK, e.g. `snpguest "
+                  "fetch ca pem`), to check the certificate against it");
   sub->add_option("--ccel", a->ccel,
                   "The TDX guest's CC event log (/sys/firmware/acpi/tables/data/CCEL), to name "
                   "the first differing event of each RTMR");

@@ -7,11 +7,14 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <sstream>
 
+#include "base/encoding.h"
 #include "base/ossl.h"
+#include "builder/keys/keys.h"
 
 namespace mkguest::attest {
 
@@ -67,10 +70,36 @@ Bytes der_signature(const evidence::SnpReport& r) {
   return out;
 }
 
+Bytes pem_of(X509* cert) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return Bytes(data, data + len);
+}
+
+// "CN ARK-Milan, SHA-256 fingerprint ..." of the chain's self-signed certificate.
+std::string root_description(const Bytes& chain) {
+  Bio bio(BIO_new_mem_buf(chain.data(), static_cast<int>(chain.size())));
+  while (bio) {
+    Cert c(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!c) break;
+    if (X509_check_issued(c.get(), c.get()) != X509_V_OK) continue;
+    char cn[256] = "";
+    X509_NAME_get_text_by_NID(X509_get_subject_name(c.get()), NID_commonName, cn, sizeof cn);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    X509_digest(c.get(), EVP_sha256(), md, &n);
+    return std::string("CN ") + cn + ", SHA-256 fingerprint " + to_hex({md, n});
+  }
+  return "no self-signed certificate";
+}
+
 }  // namespace
 
 ExplainCheck check_snp_signature(const evidence::SnpReport& report, const Bytes& certificate,
-                                 const std::string& certificate_name) {
+                                 const std::string& certificate_name, const Bytes& chain,
+                                 const std::string& chain_name) {
   ExplainCheck c{"signature", ExplainStatus::kNotChecked, {}, {}, {}, {}};
   const std::string key = evidence::snp_signing_key_name(report.signing_key);
   c.actual = "signed by the " + key;
@@ -94,11 +123,26 @@ ExplainCheck check_snp_signature(const evidence::SnpReport& report, const Bytes&
     return c;
   }
   c.status = ok ? ExplainStatus::kMatch : ExplainStatus::kMismatch;
-  c.why.push_back(ok ? "the report's signature verifies with the public key of " +
-                           certificate_name +
-                           " (the certificate itself was not checked against AMD's ASK and ARK)"
-                     : "the report's signature does not verify with the public key of " +
-                           certificate_name + ": another chip's key, or a changed report");
+  if (!ok) {
+    c.why.push_back("the report's signature does not verify with the public key of " +
+                    certificate_name + ": another chip's key, or a changed report");
+    return c;
+  }
+  c.why.push_back("the report's signature verifies with the public key of " + certificate_name);
+  if (chain.empty()) {
+    c.why.push_back(
+        "the certificate itself was not checked against AMD's ASK and ARK (--chain "
+        "FILE)");
+    return c;
+  }
+  const std::string problem = keys::verify_certificate_chain(pem_of(cert.get()), chain);
+  if (!problem.empty()) {
+    c.status = ExplainStatus::kMismatch;
+    c.why.push_back(certificate_name + " does not chain to " + chain_name + ": " + problem);
+    return c;
+  }
+  c.why.push_back(certificate_name + " chains to the ARK in " + chain_name + " (" +
+                  root_description(chain) + "): compare it with AMD's published ARK");
   return c;
 }
 

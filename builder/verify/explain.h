@@ -42,6 +42,11 @@ struct ExplainOptions {
   // the signature is reported as not checked.
   Bytes certificate;
   std::string certificate_name;
+  // AMD's certificate chain for it (PEM: the ASK or ASVK and the ARK, as
+  // AMD's KDS cert_chain or `snpguest fetch ca pem` give it); empty: the
+  // certificate is not checked against a chain.
+  Bytes chain;
+  std::string chain_name;
 };
 
 // An SNP report against the manifest of ctx (its firmware input is found
@@ -60,10 +65,12 @@ ExplainResult explain_tdx_quote(const VerifyContext& ctx, const evidence::TdxQuo
                                 const std::string& ccel_name);
 
 // The report's ECDSA P-384 signature over bytes 0x000..0x29F, checked with the
-// public key of `certificate` (DER or PEM). The certificate itself is not
-// checked against AMD's ASK and ARK. Empty certificate: "not checked".
+// public key of `certificate` (DER or PEM), and, with `chain`, the certificate
+// against the chain's ASK/ASVK up to its self-signed ARK (keys::
+// verify_certificate_chain). Empty certificate: "not checked".
 ExplainCheck check_snp_signature(const evidence::SnpReport& report, const Bytes& certificate,
-                                 const std::string& certificate_name);
+                                 const std::string& certificate_name, const Bytes& chain = {},
+                                 const std::string& chain_name = {});
 
 // The results as the text `explain` prints, and as its --json document.
 std::string explain_text(const std::vector<ExplainResult>& results);

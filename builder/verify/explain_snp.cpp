@@ -327,7 +327,8 @@ ExplainResult explain_snp_report(const VerifyContext& ctx, const evidence::SnpRe
   res.checks.push_back(check_measurement(ctx, report, opts));
   res.checks.push_back(check_host_data(ctx, report));
   res.checks.push_back(check_policy(ctx, report));
-  res.checks.push_back(check_snp_signature(report, opts.certificate, opts.certificate_name));
+  res.checks.push_back(check_snp_signature(report, opts.certificate, opts.certificate_name,
+                                           opts.chain, opts.chain_name));
   return res;
 }
 

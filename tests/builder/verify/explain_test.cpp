@@ -187,6 +187,34 @@ TEST_CASE("explain snp: the signature of a real report, with its certificate and
   CHECK_THAT(why(junk), Catch::Contains("not an X.509 certificate"));
 }
 
+TEST_CASE("explain snp: the certificate against AMD's Milan chain", "[explain]") {
+  const fs::path v = test::source_dir() / "tests/vectors/snp_report";
+  const Bytes chain = read_file(v / "milan_ask_ark_asvk.pem");
+  auto check_with = [&](const char* report, const char* cert, const Bytes& bundle) {
+    return attest::check_snp_signature(evidence::parse_snp_report(read_file(v / report), report),
+                                       read_file(v / cert), cert, bundle, "milan.pem");
+  };
+  const auto vcek = check_with("vcek-report-v2.bin", "vcek.der", chain);
+  CHECK(vcek.status == ExplainStatus::kMatch);
+  CHECK_THAT(why(vcek), Catch::Contains("vcek.der chains to the ARK in milan.pem (CN ARK-Milan, "
+                                        "SHA-256 fingerprint "));
+  // The VLEK was valid for one year, to 10 Dec 2025 (openssl verify says the
+  // same): its signature verifies, its certificate no longer does.
+  const auto vlek = check_with("vlek-report-v3.bin", "vlek.der", chain);
+  CHECK(vlek.status == ExplainStatus::kMismatch);
+  CHECK_THAT(why(vlek), Catch::Contains("the report's signature verifies"));
+  CHECK_THAT(why(vlek), Catch::Contains("certificate has expired"));
+  // A chain without the ARK: the VCEK's issuer is there, its root is not.
+  const std::string text(chain.begin(), chain.end());
+  const std::size_t second = text.find("-----BEGIN", 1);
+  const std::size_t third = text.find("-----BEGIN", second + 1);
+  std::string no_ark = text.substr(0, second) + text.substr(third);
+  const auto broken =
+      check_with("vcek-report-v2.bin", "vcek.der", Bytes(no_ark.begin(), no_ark.end()));
+  CHECK(broken.status == ExplainStatus::kMismatch);
+  CHECK_THAT(why(broken), Catch::Contains("vcek.der does not chain to milan.pem"));
+}
+
 TEST_CASE("explain snp: the coco-guest example's manifest on Debian 12's OVMF", "[explain]") {
   // The golden manifest measured EPYC-Milan with 1 and 4 vCPUs on QEMU; the
   // report's MEASUREMENT is sev-snp-measure's for the same firmware on ec2.
