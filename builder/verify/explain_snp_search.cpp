@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -17,6 +18,7 @@ namespace {
 
 constexpr std::uint64_t kVmsaGpa = 0xFFFFFFFFF000ull;
 constexpr std::uint8_t kPageTypeVmsa = 2;
+constexpr std::uint32_t kBspEip = 0xFFFFFFF0;  // the reset vector
 
 struct Combo {
   VmmType vmm;
@@ -53,9 +55,14 @@ SnpSearchSpace default_snp_search_space() {
 }
 
 Bytes snp_add_vmsa_page(std::span<const std::uint8_t> ld, std::span<const std::uint8_t> vmsa) {
+  return snp_add_vmsa_digest(ld, digest(HashAlg::kSha384, vmsa));
+}
+
+Bytes snp_add_vmsa_digest(std::span<const std::uint8_t> ld,
+                          std::span<const std::uint8_t> vmsa_sha384) {
   ByteWriter w;
   w.append(ld);
-  w.append(digest(HashAlg::kSha384, vmsa));
+  w.append(vmsa_sha384);
   w.le16(0x70);
   w.u8(kPageTypeVmsa);
   w.u8(0);    // IMI_PAGE
@@ -80,6 +87,21 @@ std::vector<SnpLaunchParams> search_snp_measurement(std::span<const std::uint8_t
           if (!h || can_hash) combos.push_back({vmm, sig, f, h});
   if (!fw.reset_eip || space.max_vcpus == 0) return {};
   const Bytes want(target.begin(), target.end());
+  // The state after the OVMF pages (ovmf_hash) and the metadata sections,
+  // before any VMSA: it depends only on the VMM and the kernel hashes, so it
+  // is computed once for each of those (snp_launch_digest with no vCPU), and
+  // every combination costs only its VMSA pages.
+  std::map<std::pair<VmmType, bool>, Bytes> prefix;
+  for (const Combo& c : combos) {
+    auto& p = prefix[{c.vmm, c.hashes}];
+    if (!p.empty()) continue;
+    SnpInputs in;
+    in.vmm = c.vmm;
+    in.vcpus = 0;
+    in.ovmf_hash = ovmf_hash;
+    if (c.hashes) in.hashes = space.hashes;
+    p = snp_launch_digest(ovmf, fw, in, firmware_name);
+  }
   std::vector<std::vector<SnpLaunchParams>> found(combos.size());
   std::atomic<std::size_t> next{0};
   std::exception_ptr failure;
@@ -88,19 +110,14 @@ std::vector<SnpLaunchParams> search_snp_measurement(std::span<const std::uint8_t
     try {
       for (std::size_t i = next++; i < combos.size(); i = next++) {
         const Combo& c = combos[i];
-        SnpInputs in;
-        in.vmm = c.vmm;
-        in.vcpus = 1;
-        in.vcpu_sig = c.sig;
-        in.guest_features = c.features;
-        in.ovmf_hash = ovmf_hash;
-        if (c.hashes) in.hashes = space.hashes;
-        Bytes ld = snp_launch_digest(ovmf, fw, in, firmware_name);
-        const Bytes ap = snp_vmsa(*fw.reset_eip, c.features, c.sig, c.vmm);
+        Bytes ld = snp_add_vmsa_page(prefix.at({c.vmm, c.hashes}),
+                                     snp_vmsa(kBspEip, c.features, c.sig, c.vmm));
+        const Bytes ap =
+            digest(HashAlg::kSha384, snp_vmsa(*fw.reset_eip, c.features, c.sig, c.vmm));
         for (std::uint32_t n = 1;; ++n) {
           if (ld == want) found[i].push_back({c.vmm, n, c.sig, c.features, c.hashes});
           if (n == space.max_vcpus) break;
-          ld = snp_add_vmsa_page(ld, ap);
+          ld = snp_add_vmsa_digest(ld, ap);
         }
       }
     } catch (...) {

@@ -4,10 +4,11 @@
 // with the one SNP launch-digest function (firmware/snp_measure.h).
 //
 // Cost: the OVMF pages are hashed once (the caller passes their digest, the
-// manifest's ovmf_hash, as the starting state); each combination then costs
-// its metadata pages and one BSP page, and every further vCPU one PAGE_INFO
-// hash (SEV-SNP ABI SNP_LAUNCH_UPDATE, docs/specs/snp.md §2.1) on top of the
-// previous count's digest. Combinations run on all cores.
+// manifest's ovmf_hash, as the starting state), the metadata sections once per
+// VMM and kernel-hashes setting; each combination then costs one BSP page, and
+// every further vCPU one PAGE_INFO hash (SEV-SNP ABI SNP_LAUNCH_UPDATE,
+// docs/specs/snp.md §2.1) on top of the previous count's digest. Combinations
+// run on all cores.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +48,9 @@ SnpSearchSpace default_snp_search_space();
 
 // One more vCPU: LD' = SHA-384(PAGE_INFO(LD, SHA-384(vmsa), VMSA, 0xFFFFFFFFF000)).
 Bytes snp_add_vmsa_page(std::span<const std::uint8_t> ld, std::span<const std::uint8_t> vmsa);
+// The same from the VMSA page's SHA-384 (hashed once for many vCPUs).
+Bytes snp_add_vmsa_digest(std::span<const std::uint8_t> ld,
+                          std::span<const std::uint8_t> vmsa_sha384);
 
 // Every parameter set of `space` whose launch digest is `target`, ordered by
 // VMM, signature, features, hashes and vCPU count. `ovmf_hash` is the digest
