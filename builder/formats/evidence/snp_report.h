@@ -1,5 +1,5 @@
 // The SEV-SNP attestation report: AMD "SEV Secure Nested Paging Firmware ABI
-// Specification" (publication 56860) revision 1.58, §7.3 table
+// Specification" (publication 56860) revision 1.58, table
 // "ATTESTATION_REPORT Structure", as the guest gets it from MSG_REPORT_REQ and
 // `snpguest report` writes it: 0x4A0 bytes, little-endian, versions 2, 3, 5.
 //   0x000 u32 VERSION           0x004 u32 GUEST_SVN        0x008 u64 POLICY
