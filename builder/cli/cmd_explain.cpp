@@ -15,6 +15,7 @@
 #include "builder/cli/commands.h"
 #include "builder/formats/evidence/snp_report.h"
 #include "builder/formats/evidence/tdx_quote.h"
+#include "builder/formats/evidence/tdx_report.h"
 #include "builder/verify/explain.h"
 
 namespace mkguest::cli {
@@ -55,7 +56,7 @@ void run(const ExplainArgs& a) {
   Bytes ccel;
   if (!a.ccel.empty()) ccel = read_file(a.ccel);
   // Parse every file first: bad evidence stops the command before any output.
-  std::vector<std::variant<evidence::SnpReport, evidence::TdxQuote>> parsed;
+  std::vector<std::variant<evidence::SnpReport, evidence::TdxQuote, evidence::TdxReport>> parsed;
   for (const auto& f : a.evidence) {
     const Bytes bytes = read_file(f);
     // A TDX quote starts with u16 version 4 and u32 TEE type 0x81; an SNP
@@ -66,11 +67,17 @@ void run(const ExplainArgs& a) {
       parsed.emplace_back(evidence::parse_tdx_quote(bytes, f));
       continue;
     }
+    // A TDREPORT is 1024 bytes starting with REPORTTYPE.TYPE 0x81.
+    if (bytes.size() == evidence::kTdxReportSize && bytes[0] == evidence::kTdxTeeType) {
+      parsed.emplace_back(evidence::parse_tdx_report(bytes, f));
+      continue;
+    }
     if (bytes.size() != evidence::kSnpReportSize)
       throw file_error(f,
                        "not evidence explain reads: an SEV-SNP attestation report (as "
                        "`snpguest report` writes it) is 0x4a0 bytes, a TDX quote v4 starts "
-                       "with version 4 and TEE type 0x81; this file is " +
+                       "with version 4 and TEE type 0x81, a TDREPORT is 1024 bytes starting "
+                       "with 0x81; this file is " +
                            std::to_string(bytes.size()) + " bytes");
     parsed.emplace_back(evidence::parse_snp_report(bytes, f));
   }
@@ -78,9 +85,12 @@ void run(const ExplainArgs& a) {
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     if (const auto* r = std::get_if<evidence::SnpReport>(&parsed[i]))
       results.push_back(attest::explain_snp_report(ctx, *r, a.evidence[i], opts));
+    else if (const auto* q = std::get_if<evidence::TdxQuote>(&parsed[i]))
+      results.push_back(attest::explain_tdx_quote(ctx, *q, a.evidence[i], ccel, a.ccel));
     else
-      results.push_back(attest::explain_tdx_quote(ctx, std::get<evidence::TdxQuote>(parsed[i]),
-                                                  a.evidence[i], ccel, a.ccel));
+      results.push_back(attest::explain_tdx_quote(ctx,
+                                                  std::get<evidence::TdxReport>(parsed[i]).body,
+                                                  a.evidence[i], ccel, a.ccel, "tdx-report"));
   }
   if (a.json)
     std::cout << attest::explain_json(results).dump(2) << "\n";
@@ -103,7 +113,7 @@ void register_explain(CLI::App& app) {
       ->required();
   sub->add_option("EVIDENCE", a->evidence,
                   "Evidence files: SEV-SNP attestation reports (0x4a0 bytes, `snpguest report`), "
-                  "TDX quotes v4")
+                  "TDX quotes v4, TDREPORTs (1024 bytes)")
       ->required();
   sub->add_option("--inputs", a->inputs,
                   "Where the manifest's firmware input is looked for (repeatable; needed to "

@@ -60,9 +60,12 @@ ExplainResult explain_snp_report(const VerifyContext& ctx, const evidence::SnpRe
 // With the guest's CCEL event log (`ccel`, empty: none), a differing RTMR is
 // explained by the first differing event per register, and a log whose replay
 // is not the quote's RTMRs is named. The quote's signature is not checked.
+// `kind` "tdx-report" for a TDREPORT's fields (evidence::TdxReport::body),
+// whose MAC is not checked either.
 ExplainResult explain_tdx_quote(const VerifyContext& ctx, const evidence::TdxQuote& quote,
                                 const std::string& evidence_name, const Bytes& ccel,
-                                const std::string& ccel_name);
+                                const std::string& ccel_name,
+                                const std::string& kind = "tdx-quote");
 
 // The report's ECDSA P-384 signature over bytes 0x000..0x29F, checked with the
 // public key of `certificate` (DER or PEM), and, with `chain`, the certificate

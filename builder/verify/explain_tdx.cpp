@@ -101,8 +101,8 @@ ExplainCheck check_mrconfigid(const json& tdx, const evidence::TdxQuote& q) {
 
 ExplainResult explain_tdx_quote(const VerifyContext& ctx, const evidence::TdxQuote& quote,
                                 const std::string& evidence_name, const Bytes& ccel,
-                                const std::string& ccel_name) {
-  ExplainResult res{evidence_name, "tdx-quote", {}};
+                                const std::string& ccel_name, const std::string& kind) {
+  ExplainResult res{evidence_name, kind, {}};
   const json* tdx = find(ctx.manifest, {"measurements", "tdx"});
   if (!tdx) {
     ExplainCheck c{"mr_td", ExplainStatus::kMismatch, {}, to_hex(quote.mrtd), {}, json::object()};
@@ -135,9 +135,11 @@ ExplainResult explain_tdx_quote(const VerifyContext& ctx, const evidence::TdxQuo
   res.checks.push_back(check_mrconfigid(*tdx, quote));
   res.checks.push_back(std::move(replay));
   ExplainCheck sig{"signature", ExplainStatus::kNotChecked, {}, {}, {}, json::object()};
-  sig.why.push_back(
-      "the quote's signature was not checked (PCK chain verification is not "
-      "implemented): compare values only");
+  sig.why.push_back(kind == "tdx-report"
+                        ? "the TDREPORT's MAC was not checked (only the TDX module can): "
+                          "compare values only"
+                        : "the quote's signature was not checked (PCK chain verification is "
+                          "not implemented): compare values only");
   res.checks.push_back(std::move(sig));
   return res;
 }

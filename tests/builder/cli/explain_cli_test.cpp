@@ -56,6 +56,19 @@ TEST_CASE("explain cli: match, explained mismatch, bad evidence", "[explain][cli
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains("(tdx-quote): MISMATCH"));
   CHECK_THAT(r.out, Catch::Contains("the manifest has no TDX measurements"));
+
+  // A TDREPORT: 1024 bytes starting with 0x81.
+  Bytes tdreport(1024, 0);
+  tdreport[0] = 0x81;
+  write_file(b.dir / "tdreport.bin", tdreport);
+  r = test::run_mkguest({"explain", out, (b.dir / "tdreport.bin").string()});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("(tdx-report): MISMATCH"));
+  tdreport[0x3c0] = 1;  // reserved
+  write_file(b.dir / "tdreport.bin", tdreport);
+  r = test::run_mkguest({"explain", out, (b.dir / "tdreport.bin").string()});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("tdreport.bin:0x3c0: error:"));
 }
 
 }  // namespace

@@ -78,6 +78,16 @@ TEST_CASE("explain tdx: a quote against its own values matches", "[explain]") {
   CHECK(check(r, "signature").status == ExplainStatus::kNotChecked);
 }
 
+TEST_CASE("explain tdx: a TDREPORT's fields, named as such", "[explain]") {
+  Td td;
+  const attest::VerifyContext ctx{".", td.manifest, "manifest.json"};
+  const auto r =
+      attest::explain_tdx_quote(ctx, td.quote, "tdreport.bin", td.ccel, "ccel.bin", "tdx-report");
+  CHECK(r.kind == "tdx-report");
+  CHECK(r.matches());
+  CHECK_THAT(why(check(r, "signature")), Catch::Contains("MAC was not checked"));
+}
+
 TEST_CASE("explain tdx: MRTD of neither page-add order", "[explain]") {
   Td td;
   td.tdx()["mr_td"]["two-pass"] = std::string(96, 'b');
