@@ -127,8 +127,11 @@ std::string joined(const std::vector<std::pair<SnpLaunchParams, std::string>>& r
 }
 
 // The sentences naming how `found` differs from the closest recorded launch.
+// `host_sig`: the signature of the report's own CPUID_FAM_ID/MOD_ID/STEP
+// (version 3 and later; 0 otherwise), what QEMU's -cpu host puts in RDX.
 std::vector<std::string> differences(
-    const SnpLaunchParams& found, const std::vector<std::pair<SnpLaunchParams, std::string>>& rec) {
+    const SnpLaunchParams& found, const std::vector<std::pair<SnpLaunchParams, std::string>>& rec,
+    std::uint32_t host_sig) {
   std::vector<std::string> why;
   if (rec.empty()) return why;
   auto all = [&](auto pred) {
@@ -140,9 +143,13 @@ std::vector<std::string> differences(
                       rec, [](const SnpLaunchParams& p) { return std::string(vmm_name(p.vmm)); }));
   if (found.vmm == VmmType::kQemu &&
       all([&](const SnpLaunchParams& p) { return p.vcpu_sig != found.vcpu_sig; }))
-    why.push_back(
-        "the vCPU type was " + cpu_name(found.vcpu_sig) + "; the recipe measured " +
-        joined<std::string>(rec, [](const SnpLaunchParams& p) { return cpu_name(p.vcpu_sig); }));
+    why.push_back("the vCPU type was " + cpu_name(found.vcpu_sig) +
+                  (host_sig && found.vcpu_sig == host_sig
+                       ? " (the chip's own CPUID, as the report states it: QEMU ran with -cpu host)"
+                       : "") +
+                  "; the recipe measured " + joined<std::string>(rec, [](const SnpLaunchParams& p) {
+                    return cpu_name(p.vcpu_sig);
+                  }));
   if (all([&](const SnpLaunchParams& p) { return p.vcpus != found.vcpus; }))
     why.push_back("the VM ran with " + std::to_string(found.vcpus) + " vCPU" +
                   (found.vcpus == 1 ? "" : "s") + "; the recipe measured " +
@@ -202,6 +209,15 @@ ExplainCheck check_measurement(const VerifyContext& ctx, const evidence::SnpRepo
   if (!from_hex(find_string(*snp, {"ovmf_hash"}), &ovmf_hash) || ovmf_hash.size() != 48)
     ovmf_hash = snp_ovmf_hash(fw.bytes);
   SnpSearchSpace space = default_snp_search_space();
+  // With -cpu host the VMSA carries the chip's own signature, which a version
+  // 3 or later report states.
+  const std::uint32_t host_sig =
+      r.cpuid_fam_id && *r.cpuid_fam_id
+          ? snp_cpu_signature(*r.cpuid_fam_id, *r.cpuid_mod_id, *r.cpuid_step)
+          : 0;
+  if (host_sig &&
+      std::find(space.vcpu_sigs.begin(), space.vcpu_sigs.end(), host_sig) == space.vcpu_sigs.end())
+    space.vcpu_sigs.push_back(host_sig);
   for (const auto& [p, digest] : rec) {
     if (std::find(space.vcpu_sigs.begin(), space.vcpu_sigs.end(), p.vcpu_sig) ==
         space.vcpu_sigs.end())
@@ -251,7 +267,7 @@ ExplainCheck check_measurement(const VerifyContext& ctx, const evidence::SnpRepo
   const std::size_t shown = std::min<std::size_t>(found.size(), 4);
   for (std::size_t i = 0; i < shown; ++i) {
     c.why.push_back("reproduced by: " + describe(found[i]));
-    for (auto& d : differences(found[i], rec)) c.why.push_back("  " + d);
+    for (auto& d : differences(found[i], rec, host_sig)) c.why.push_back("  " + d);
   }
   if (found.size() > shown)
     c.why.push_back("and " + std::to_string(found.size() - shown) + " more parameter sets");

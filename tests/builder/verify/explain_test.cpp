@@ -75,6 +75,22 @@ TEST_CASE("explain snp: names the vCPU type", "[explain]") {
   CHECK_THAT(why(m), !Catch::Contains("the VM ran with"));
 }
 
+TEST_CASE("explain snp: names -cpu host from the report's own CPUID", "[explain]") {
+  Build b;
+  // A version 3 report states the chip: family 19h, model 11h, stepping 1.
+  const auto r = b.explain(b.report(
+      snp_vector("--mode snp --vcpus 2 --vcpu-family 25 --vcpu-model 17 --vcpu-stepping 1 " +
+                 kOvmf),
+      ", \"cpuid_fam_id\": 25, \"cpuid_mod_id\": 17, \"cpuid_step\": 1"));
+  const auto& m = check(r, "measurement");
+  CHECK_THAT(why(m), Catch::Contains("the vCPU type was signature 0xa10f11 (the chip's own CPUID"));
+  CHECK(m.details["reproduced_by"][0]["vcpu_sig"] == "0xa10f11");
+  // Without the CPUID fields the signature is not among the QEMU models.
+  const auto v2 = b.explain(b.report(snp_vector(
+      "--mode snp --vcpus 2 --vcpu-family 25 --vcpu-model 17 --vcpu-stepping 1 " + kOvmf)));
+  CHECK_THAT(why(check(v2, "measurement")), Catch::Contains("no launch parameter reproduces it"));
+}
+
 TEST_CASE("explain snp: names the VMM", "[explain]") {
   Build b;
   const auto r = b.explain(
