@@ -106,7 +106,8 @@ void register_explain(CLI::App& app) {
   auto a = std::make_shared<ExplainArgs>();
   CLI::App* sub = app.add_subcommand(
       "explain",
-      "Hold evidence from a running guest (an SEV-SNP attestation report, a TDX quote v4) against "
+      "Hold evidence from a running guest (an SEV-SNP attestation report, a TDX quote or TDREPORT) "
+      "against "
       "OUTDIR's "
       "manifest and say why it differs (exit 0 match, 1 explained mismatch, 2 bad evidence)");
   sub->add_option("OUTDIR", a->outdir, "The build's output directory (holding manifest.json)")
