@@ -30,13 +30,7 @@ class Gctx {
   const Bytes& ld() const { return ld_; }
 
   void update(std::uint8_t type, std::uint64_t gpa, std::span<const std::uint8_t> contents) {
-    std::uint8_t info[0x70] = {};
-    std::copy(ld_.begin(), ld_.end(), info);
-    std::copy(contents.begin(), contents.end(), info + 0x30);
-    store_le16(info + 0x60, 0x70);
-    info[0x62] = type;
-    store_le64(info + 0x68, gpa);
-    ld_ = digest(HashAlg::kSha384, std::span<const std::uint8_t>(info, sizeof info));
+    ld_ = snp_page_info_digest(ld_, static_cast<SnpPageType>(type), gpa, contents);
   }
   void normal_pages(std::uint64_t gpa, std::span<const std::uint8_t> data) {
     Hasher h(HashAlg::kSha384);
@@ -118,6 +112,19 @@ void snp_sections(Gctx& g, const SevFirmware& fw, const SnpInputs& in, const std
 }
 
 }  // namespace
+
+Bytes snp_page_info_digest(std::span<const std::uint8_t> ld, SnpPageType type, std::uint64_t gpa,
+                           std::span<const std::uint8_t> contents) {
+  if (ld.size() != 48 || contents.size() != 48)
+    throw InternalError("PAGE_INFO digests are 48 bytes (SHA-384)");
+  std::uint8_t info[0x70] = {};
+  std::copy(ld.begin(), ld.end(), info);
+  std::copy(contents.begin(), contents.end(), info + 0x30);
+  store_le16(info + 0x60, 0x70);
+  info[0x62] = static_cast<std::uint8_t>(type);
+  store_le64(info + 0x68, gpa);
+  return digest(HashAlg::kSha384, std::span<const std::uint8_t>(info, sizeof info));
+}
 
 std::uint32_t snp_cpu_signature(std::uint32_t family, std::uint32_t model, std::uint32_t stepping) {
   std::uint32_t fam_low = family > 0xf ? 0xf : family;

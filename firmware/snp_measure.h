@@ -68,4 +68,20 @@ Bytes snp_launch_digest(std::span<const std::uint8_t> ovmf, const SevFirmware& f
 // The digest of the OVMF pages alone (mode snp:ovmf-hash).
 Bytes snp_ovmf_hash(std::span<const std::uint8_t> ovmf);
 
+// SNP_LAUNCH_UPDATE page types (SEV-SNP ABI, PAGE_INFO.PAGE_TYPE).
+enum class SnpPageType : std::uint8_t {
+  kNormal = 1,
+  kVmsa = 2,
+  kZero = 3,
+  kUnmeasured = 4,
+  kSecrets = 5,
+  kCpuid = 6,
+};
+// One launch-digest step: SHA-384 of the 0x70-byte PAGE_INFO {ld, contents
+// (48 bytes: the page's SHA-384 for normal and VMSA pages, else zeros),
+// 0x70, type, IMI 0, VMPL permissions 0, gpa}. The primitive every SNP digest
+// here is built from (also IGVM's, builder/measure/igvm).
+Bytes snp_page_info_digest(std::span<const std::uint8_t> ld, SnpPageType type, std::uint64_t gpa,
+                           std::span<const std::uint8_t> contents);
+
 }  // namespace mkguest

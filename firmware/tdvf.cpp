@@ -155,29 +155,35 @@ bool parse_page_order(std::string_view s, PageOrder* out) {
   return true;
 }
 
+void mrtd_page_add(Hasher& h, std::uint64_t gpa) {
+  std::array<std::uint8_t, 128> rec{};
+  std::memcpy(rec.data(), "MEM.PAGE.ADD", 12);
+  store_le64(rec.data() + 16, gpa);
+  h.update(rec);
+}
+
+void mrtd_extend(Hasher& h, std::uint64_t gpa, std::span<const std::uint8_t> chunk256) {
+  if (chunk256.size() != 256) throw InternalError("MR.EXTEND takes 256-byte chunks");
+  std::array<std::uint8_t, 128> rec{};
+  std::memcpy(rec.data(), "MR.EXTEND", 9);
+  store_le64(rec.data() + 16, gpa);
+  h.update(rec);
+  h.update(chunk256);
+}
+
 Bytes compute_mrtd(std::span<const std::uint8_t> image, const TdvfMetadata& md, PageOrder order) {
   Hasher h(HashAlg::kSha384);
-  std::array<std::uint8_t, 128> rec{};
   std::array<std::uint8_t, 256> chunk{};
-  auto page_add = [&](std::uint64_t gpa) {
-    rec.fill(0);
-    std::memcpy(rec.data(), "MEM.PAGE.ADD", 12);
-    store_le64(rec.data() + 16, gpa);
-    h.update(rec);
-  };
+  auto page_add = [&](std::uint64_t gpa) { mrtd_page_add(h, gpa); };
   auto extend_page = [&](const TdvfSection& s, std::uint64_t page) {
     for (std::uint64_t i = 0; i < kPage / 256; ++i) {
       const std::uint64_t rel = page * kPage + i * 256;
-      rec.fill(0);
-      std::memcpy(rec.data(), "MR.EXTEND", 9);
-      store_le64(rec.data() + 16, s.gpa + rel);
-      h.update(rec);
       chunk.fill(0);
       if (rel < s.raw_size) {
         const std::size_t n = std::min<std::uint64_t>(256, s.raw_size - rel);
         std::memcpy(chunk.data(), image.data() + s.data_offset + rel, n);
       }
-      h.update(chunk);
+      mrtd_extend(h, s.gpa + rel, chunk);
     }
   };
   for (const auto& s : md.sections) {

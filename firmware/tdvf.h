@@ -54,4 +54,11 @@ bool parse_page_order(std::string_view s, PageOrder* out);
 // (and 256-byte chunks) the host emits while building the TD.
 Bytes compute_mrtd(std::span<const std::uint8_t> image, const TdvfMetadata& md, PageOrder order);
 
+// The MRTD records, into a running SHA-384 (the primitives compute_mrtd and
+// IGVM's MRTD, builder/measure/igvm, are built from): the 128-byte
+// MEM.PAGE.ADD record of a page, and the 128-byte MR.EXTEND record of a
+// 256-byte chunk followed by the chunk.
+void mrtd_page_add(Hasher& h, std::uint64_t gpa);
+void mrtd_extend(Hasher& h, std::uint64_t gpa, std::span<const std::uint8_t> chunk256);
+
 }  // namespace mkguest::tdx

@@ -33,7 +33,35 @@ ExportsSpec read_exports(const Checker& c, const Node& n) {
   }
   if (const Node* v = m.opt("provenance")) e.provenance = c.boolean(*v, "provenance");
   if (const Node* v = m.opt("sbom")) e.sbom = c.boolean(*v, "sbom");
-  if (const Node* v = m.opt("corim")) e.corim = c.boolean(*v, "corim");
+  if (const Node* v = m.opt("corim")) {
+    if (v->is_map()) {
+      e.corim = true;
+      MapView cm(c, *v, "exports.corim");
+      if (const Node* s = cm.opt("sign")) {
+        MapView sm(c, *s, "exports.corim.sign");
+        auto& k = e.corim_sign;
+        k.present = true;
+        k.mark = s->mark;
+        const Node& key = sm.req("key");
+        const std::string name = c.string(key, "key");
+        if (name.rfind("pkcs11:", 0) == 0) {
+          k.key = k.key_display = name;
+        } else {
+          const PathRef ref = c.path(key, "key");
+          k.key = ref.resolved.string();
+          k.key_display = ref.display;
+        }
+        if (const Node* x = sm.opt("certificate")) k.certificate = c.path(*x, "certificate");
+        if (const Node* x = sm.opt("pkcs11_module"))
+          k.pkcs11_module = c.path(*x, "pkcs11_module").resolved.string();
+        if (const Node* x = sm.opt("pin_env")) k.pin_env = c.string(*x, "pin_env");
+        sm.done();
+      }
+      cm.done();
+    } else {
+      e.corim = c.boolean(*v, "corim");
+    }
+  }
   m.done();
   return e;
 }

@@ -49,6 +49,10 @@ struct TdxSpec {
   std::string kernel_events = "auto";
   Mark kernel_events_mark;
   Mark mark;
+  // TDATTRIBUTES and XFAM as the TD report holds them (8 bytes each, hex of the
+  // little-endian bytes): chosen by the VMM, not derivable from the image, so
+  // pinned by the recipe when a verifier should compare them (docs/corim.md).
+  std::string td_attributes, xfam;  // empty: not pinned
 };
 
 // `measurements.tpm`: options of the vTPM predictions (docs/pcr.md).

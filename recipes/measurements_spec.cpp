@@ -1,4 +1,6 @@
 // The `measurements` section (recipes/README.md "## measurements").
+#include <cctype>
+
 #include "firmware/snp_measure.h"
 #include "firmware/tdx_profile.h"
 #include "recipes/checker.h"
@@ -125,6 +127,24 @@ MeasurementsSpec read_measurements(const Checker& c, const Node& n) {
       x.kernel_events = c.choice(*k, "kernel_events", {"auto", "false"});
       x.kernel_events_mark = k->mark;
     }
+    // TDATTRIBUTES and XFAM, pinned: the TD report's 8 bytes each, in hex.
+    auto report_bytes = [&](const char* key) {
+      const Node* k = t.opt(key);
+      if (!k) return std::string();
+      std::string h = c.string(*k, key);
+      bool ok = h.size() == 16;
+      for (char& ch : h) {
+        ok = ok && std::isxdigit(static_cast<unsigned char>(ch));
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      }
+      if (!ok)
+        c.fail(k->mark, std::string("'") + key +
+                            "' must be the TD report's 8 bytes as 16 hex digits (e.g. "
+                            "0000001000000000)");
+      return h;
+    };
+    x.td_attributes = report_bytes("td_attributes");
+    x.xfam = report_bytes("xfam");
     t.done();
   }
   if (const Node* v = m.opt("tpm")) {

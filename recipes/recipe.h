@@ -162,6 +162,17 @@ struct ExportsSpec {
   bool sbom = false;        // sbom.spdx.json
   bool corim = false;       // corim.cbor (unsigned CoRIM, docs/corim.md)
   bool any() const { return trustee || provenance || sbom || corim; }
+  // `corim: {sign: ...}`: also corim.cose, the CoRIM signed (COSE_Sign1) with a
+  // PEM key file or a pkcs11: URI, named as outputs.uki.secureboot names its key.
+  struct CorimSign {
+    bool present = false;
+    std::string key;                     // a resolved path, or the pkcs11: URI as written
+    std::string key_display;             // for messages (never the key itself)
+    std::optional<PathRef> certificate;  // must hold the key's public half
+    std::string pkcs11_module;
+    std::string pin_env;  // environment variable holding a passphrase or token PIN
+    Mark mark;
+  } corim_sign;
 };
 
 // `outputs.uki`: a unified kernel image on a systemd-stub (docs/uki.md).

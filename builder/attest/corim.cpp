@@ -124,6 +124,10 @@ c::Item snp_triple(const Reader& r, const json& snp) {
                    c::array(std::move(ms))});
 }
 
+// draft-cds-rats-intel-corim-profile (commit b164507): tee.attributes is -82
+// in measurement-values-map, or "the non-negative tee.attributes" as mkey.
+constexpr std::uint64_t kTeeAttributes = 82;
+
 c::Item tdx_triple(const Reader& r, const json& tdx) {
   std::vector<c::Item> ms;
   auto add = [&](const char* key, const char* mkey, std::size_t len) {
@@ -140,6 +144,13 @@ c::Item tdx_triple(const Reader& r, const json& tdx) {
     ms.push_back(measurement(
         c::text("xfam"),
         {{c::uint(4), c::tag(kTagBytes, c::bytes(r.hex_values(*v, "tdx.xfam", 8).at(0)))}}));
+  // TDATTRIBUTES under the Intel profile's tee.attributes in its mkey form
+  // (the code point 82 as mkey, the 8 bytes as raw-value); recipe-pinned.
+  if (const json* v = find(tdx, {"td_attributes"}))
+    ms.push_back(measurement(
+        c::uint(kTeeAttributes),
+        {{c::uint(4),
+          c::tag(kTagBytes, c::bytes(r.hex_values(*v, "tdx.td_attributes", 8).at(0)))}}));
   if (ms.empty()) r.bad("tdx", "has no mr_td, rtmr_1 or rtmr_2");
   return c::array({vendor_model("Intel Corporation", "TDX"), c::array(std::move(ms))});
 }

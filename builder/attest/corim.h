@@ -10,7 +10,8 @@
 //        mkey 642 HOST_DATA and 643 ID_KEY_DIGEST when the manifest has them
 //        (draft-deeglaze-amd-sev-snp-corim-profile, editor's copy after -02);
 //   tdx  class {vendor "Intel Corporation", model "TDX"}, mkeys "mrtd" (both
-//        orders), "rtmr1", "rtmr2", "mrconfigid", "xfam" when present;
+//        orders), "rtmr1", "rtmr2", "mrconfigid", "xfam" when present, and
+//        TDATTRIBUTES under mkey 82 (the Intel profile's tee.attributes) when pinned;
 //   tpm  class {vendor "TCG", model "vTPM"}, mkey = PCR index (4, 9, 11, 12), digests
 //        per bank (sha-256 1, sha-384 7, sha-512 8; SHA-1 has no Named
 //        Information id and is left out), name = the measured component;

@@ -116,8 +116,15 @@ bool looks_like_cose_sign1(std::span<const std::uint8_t> data) {
   return !data.empty() && data[0] == 0xd2;  // major type 6, tag 18
 }
 
-CoseResult corim_verify(std::span<const std::uint8_t> data, const std::vector<keys::Verifier>& keys,
-                        const std::string& source) {
+namespace {
+
+// A signed CoRIM's parts, its shape checked strictly.
+struct CoseParts {
+  Bytes prot, payload, sig;
+  std::int64_t alg = 0;
+};
+
+CoseParts read_cose(std::span<const std::uint8_t> data, const std::string& source) {
   auto bad = [&](const std::string& what) {
     return file_error(source, "not a signed CoRIM: " + what);
   };
@@ -125,24 +132,44 @@ CoseResult corim_verify(std::span<const std::uint8_t> data, const std::vector<ke
   if (!looks_like_cose_sign1(data)) throw offset_error(source, 0, "no COSE_Sign1 tag (18)");
   std::vector<c::Item> parts = c::array_items(c::decode(data.subspan(1), source, 1));
   if (parts.size() != 4) throw bad("COSE_Sign1 is not an array of 4");
-  Bytes prot, sig;
-  CoseResult r;
-  if (!c::get_bytes(parts[0], &prot)) throw bad("the protected header is not a byte string");
+  CoseParts p;
+  if (!c::get_bytes(parts[0], &p.prot)) throw bad("the protected header is not a byte string");
   if (!c::is_map(parts[1])) throw bad("the unprotected header is not a map");
-  if (!c::get_bytes(parts[2], &r.payload))
+  if (!c::get_bytes(parts[2], &p.payload))
     throw bad("the payload is not a byte string (detached payloads are not read)");
-  if (!c::get_bytes(parts[3], &sig)) throw bad("the signature is not a byte string");
-  c::Item hdr = c::decode(prot, source + " (protected header)");
-  std::int64_t alg = 0;
-  if (!c::get_int(c::map_get(hdr, 1), &alg)) throw bad("the protected header has no alg (1)");
+  if (!c::get_bytes(parts[3], &p.sig)) throw bad("the signature is not a byte string");
+  c::Item hdr = c::decode(p.prot, source + " (protected header)");
+  if (!c::get_int(c::map_get(hdr, 1), &p.alg)) throw bad("the protected header has no alg (1)");
+  const std::int64_t alg = p.alg;
   if (alg != kEs256 && alg != kEs384 && alg != kEs512 && alg != kEdDsa && alg != kRs256)
     throw bad("alg " + std::to_string(alg) + " is not ES256, ES384, ES512, EdDSA or RS256");
   std::string type;
   if (!c::get_text(c::map_get(hdr, 3), &type) || type != kCorimContentType)
     throw bad("the content type (3) is not " + std::string(kCorimContentType));
-  c::Item corim = c::decode(r.payload, source + " (payload)");
+  c::Item corim = c::decode(p.payload, source + " (payload)");
   if (!c::is_tag(corim, kCborTagCorim)) throw bad("the payload is not a CoRIM (tag 501)");
-  Bytes tbs = sig_structure(prot, r.payload);
+  return p;
+}
+
+}  // namespace
+
+CoseSigned cose_signed_content(std::span<const std::uint8_t> data, const std::string& source) {
+  CoseParts p = read_cose(data, source);
+  return {p.alg, sig_structure(p.prot, p.payload)};
+}
+
+bool cose_alg_is_randomised(std::int64_t alg) {
+  return alg == kEs256 || alg == kEs384 || alg == kEs512;
+}
+
+CoseResult corim_verify(std::span<const std::uint8_t> data, const std::vector<keys::Verifier>& keys,
+                        const std::string& source) {
+  CoseParts p = read_cose(data, source);
+  CoseResult r;
+  r.payload = p.payload;
+  Bytes sig = std::move(p.sig);
+  const std::int64_t alg = p.alg;
+  Bytes tbs = sig_structure(p.prot, r.payload);
   if (std::size_t half = ecdsa_half(alg)) {
     sig = raw_to_der(sig, half);
     if (sig.empty()) {

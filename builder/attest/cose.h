@@ -45,6 +45,19 @@ struct CoseResult {
 // Whether `data` starts like a COSE_Sign1 (tag 18), as opposed to JSON.
 bool looks_like_cose_sign1(std::span<const std::uint8_t> data);
 
+// What a COSE_Sign1 signs (the Sig_structure of its protected header and
+// payload) and with which alg, its shape checked as by corim_verify. Two
+// ECDSA signatures by one key over one CoRIM differ (OpenSSL 3.0 draws the
+// nonce at random) while this is equal: `verify --rebuild` compares it.
+struct CoseSigned {
+  std::int64_t alg = 0;
+  Bytes to_be_signed;
+};
+CoseSigned cose_signed_content(std::span<const std::uint8_t> cose, const std::string& source);
+
+// Whether signatures of a COSE alg differ from run to run here (ECDSA).
+bool cose_alg_is_randomised(std::int64_t alg);
+
 // Checks the envelope's shape strictly (InputError naming `source` at the
 // offending byte offset when it is not a signed CoRIM) and whether its
 // signature verifies with any of `keys`.

@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/attest/corim.h"
+#include "builder/attest/cose.h"
 #include "builder/attest/provenance.h"
 #include "builder/attest/se_hdr.h"
 #include "builder/attest/spdx_sbom.h"
@@ -43,8 +44,32 @@ bool write_se_trustee_files(const json& manifest, const fs::path& outdir, const 
   throw file_error("manifest.json", "no output holds the SE header (hdr.bin)");
 }
 
+namespace {
+
+// corim.cose: the recipe's CoRIM signed with its `exports.corim.sign` key, with
+// the CoRIM's own validity (from the source date) as the signature's.
+Bytes sign_recipe_corim(const recipe::ExportsSpec::CorimSign& s, const json& manifest,
+                        const Bytes& corim, const ExportSecrets& secrets) {
+  keys::SignerRequest req{s.key, s.key_display, s.pkcs11_module,
+                          SecretBytes(secrets.corim_secret.view())};
+  std::function<void(const std::string&)> warn = secrets.warn;
+  if (!warn) warn = [](const std::string&) {};
+  const keys::Signer signer = keys::load_signer(req, warn);
+  if (s.certificate)
+    signer.check_certificate(read_file(s.certificate->resolved), s.certificate->display);
+  CorimSignOptions so;
+  so.validity = corim_validity(manifest, {});
+  try {
+    return corim_sign(corim, signer, so);
+  } catch (const ValueError& e) {
+    throw InputError(s.mark.file, s.mark.place(), std::string("exports.corim.sign: ") + e.what());
+  }
+}
+
+}  // namespace
+
 void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& manifest_text,
-                          const fs::path& outdir) {
+                          const fs::path& outdir, const ExportSecrets& secrets) {
   if (!spec.any()) return;
   json m = parse_manifest(manifest_text, "manifest.json");
   std::string sha = to_hex(digest(HashAlg::kSha256, manifest_text));
@@ -75,6 +100,10 @@ void write_recipe_exports(const recipe::ExportsSpec& spec, const std::string& ma
   if (spec.corim) {
     Bytes corim = corim_unsigned(m, {}, "manifest.json");
     write_file(outdir / "corim.cbor", std::string(corim.begin(), corim.end()));
+    if (spec.corim_sign.present) {
+      Bytes cose = sign_recipe_corim(spec.corim_sign, m, corim, secrets);
+      write_file(outdir / "corim.cose", std::string(cose.begin(), cose.end()));
+    }
   }
   if (spec.sbom) {
     SbomOptions so;

@@ -108,6 +108,15 @@ void run(const BuildArgs& a) {
                        "secureboot.pin_env: environment variable " + sb.pin_env + " is not set");
     env.secureboot_secret = SecretBytes(std::string_view(v));
   }
+  const auto& cs = r.exports.corim_sign;
+  if (cs.present && !cs.pin_env.empty()) {
+    const char* v = std::getenv(cs.pin_env.c_str());
+    if (!v)
+      throw InputError(
+          cs.mark.file, cs.mark.place(),
+          "exports.corim.sign.pin_env: environment variable " + cs.pin_env + " is not set");
+    env.corim_secret = SecretBytes(std::string_view(v));
+  }
   env.now = static_cast<std::int64_t>(std::time(nullptr));
 
   StagedDir staged(a.outdir);

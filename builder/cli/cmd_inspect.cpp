@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/cli/commands.h"
+#include "builder/cli/inspect_igvm.h"
 #include "builder/cli/inspect_se.h"
 #include "builder/formats/pe/authenticode.h"
 #include "builder/formats/pe/image.h"
@@ -101,6 +102,12 @@ void print_text(const nlohmann::json& j, const std::string& file) {
 
 void run(const Args& a) {
   MappedFile f(a.file);
+  if (looks_like_igvm(f.bytes())) {
+    if (!a.hdr_key.empty() || !a.host_key.empty() || !a.ca.empty())
+      throw UsageError("--ca, --hdr-key and --host-key are not for IGVM files");
+    inspect_igvm(f.bytes(), a.file, a.json);
+    return;
+  }
   if (looks_like_se(f.bytes())) {
     inspect_se(a.file, a.hdr_key, a.host_key, a.json);
     return;
@@ -126,7 +133,8 @@ void register_inspect(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* c = app.add_subcommand(
       "inspect",
-      "Show what an IBM SE image or header holds (header fields, components, PLD/ALD/TLD "
+      "Show what an IGVM file holds (headers, platforms, every directive, page ranges and "
+      "types), what an IBM SE image or header holds (header fields, components, PLD/ALD/TLD "
       "recomputed; decrypted with --hdr-key or --host-key), or what a PE image (UKI, kernel, stub) "
       "holds: sections and digests, .osrel/.cmdline/"
       ".uname, signatures and whether they verify (exit 1 if one does not), predicted PCR 11 and "

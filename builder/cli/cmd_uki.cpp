@@ -1,5 +1,5 @@
 // `mkguest uki build`: a UKI from a systemd-stub with ukify's option names
-// (builder/formats/uki/sections.h, builder/formats/uki/writer.h, docs/uki.md). The output is
+// through build_uki_image (builder/pipeline/uki_image.h, docs/uki.md). The output is
 // written beside OUT and renamed into place when complete
 // (base/atomic_file.h).
 #include <unistd.h>
@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "base/atomic_file.h"
 #include "base/error.h"
@@ -19,7 +20,7 @@
 #include "builder/formats/uki/sections.h"
 #include "builder/formats/uki/writer.h"
 #include "builder/keys/keys.h"
-#include "builder/measure/pcr_sign.h"
+#include "builder/pipeline/uki_image.h"
 
 namespace mkguest::cli {
 namespace fs = std::filesystem;
@@ -48,12 +49,18 @@ struct SignOnlyArgs {
   SignArgs sign;
 };
 
-// The signed image, with the key loaded from a PEM file or a pkcs11: URI.
-Bytes sign_image(std::span<const std::uint8_t> image, const std::string& name, const SignArgs& a) {
+// The Secure Boot key, its certificate and the signature's options, shared
+// by `uki build` and `uki sign`; the key from a PEM file or a pkcs11: URI.
+struct SecureBootKey {
+  keys::Signer signer;
+  Bytes certificate;
+  PeSignOptions options;
+};
+
+SecureBootKey load_secureboot_key(const SignArgs& a) {
   if (a.key.empty() || a.cert.empty())
     throw UsageError("signing needs both --secureboot-private-key and --secureboot-certificate");
   keys::SignerRequest req{a.key, {}, a.pkcs11_module, secret_from_env(a.passphrase_env)};
-  const keys::Signer signer = keys::load_signer(req, warn);
   PeSignOptions opt;
   // The signing time: --signing-time, else SOURCE_DATE_EPOCH, else none.
   std::string t = a.signing_time;
@@ -66,7 +73,7 @@ Bytes sign_image(std::span<const std::uint8_t> image, const std::string& name, c
       throw UsageError("--signing-time '" + t + "': seconds since 1970, or none");
     opt.signing_time = v;
   }
-  return sign_pe(image, name, signer, read_file(a.cert), a.cert, opt);
+  return {keys::load_signer(req, warn), read_file(a.cert), opt};
 }
 
 void add_sign_options(CLI::App* c, SignArgs& s) {
@@ -86,7 +93,9 @@ void add_sign_options(CLI::App* c, SignArgs& s) {
 
 void run_sign_only(const SignOnlyArgs& a) {
   MappedFile in(a.input);
-  const Bytes signed_image = sign_image(in.bytes(), a.input, a.sign);
+  const SecureBootKey k = load_secureboot_key(a.sign);
+  const Bytes signed_image =
+      sign_pe(in.bytes(), a.input, k.signer, k.certificate, a.sign.cert, k.options);
   write_file_atomic(a.output, signed_image, a.force);
   std::cout << "Signed " << a.input << " into " << a.output << " (" << signed_image.size()
             << " bytes)\n";
@@ -156,20 +165,25 @@ void run(const Args& a) {
       throw UsageError("--section '" + s + "': expected NAME:TEXT or NAME:@FILE");
     c.extra.emplace_back(s.substr(0, colon), text_or_file(s.substr(colon + 1)));
   }
-  UkiSections sections = ukify_sections(stub.bytes(), c);
+  UkiImageRequest req;
+  req.stub = stub.bytes();
+  req.stub_name = a.stub;
+  req.output_name = a.output;
+  req.contents = std::move(c);
+  req.layout.grow_headers = !a.no_grow;
+  std::optional<keys::Signer> pcr_key;
+  Bytes pcr_public_key;
   if (!a.pcr_private_key.empty()) {
     // The signed PCR 11 policy: .pcrpkey is measured, .pcrsig is not.
     if (a.pcr_public_key.empty() && a.pcrpkey.empty())
       throw UsageError("--pcr-private-key needs --pcr-public-key (the .pcrpkey section)");
-    PcrSignRequest req;
-    const std::string version = stub_version(stub.bytes(), a.stub);
-    req.stub_major = version.empty() ? 257 : tpm::stub_major(version);
+    UkiPcrSigning ps;
     for (const auto& p : a.phases) {
       // ukify's --phases: phase paths separated by spaces.
       std::string word;
       for (char ch : p + " ") {
         if (ch == ' ' || ch == ',') {
-          if (!word.empty()) req.phases.push_back(word);
+          if (!word.empty()) ps.phases.push_back(word);
           word.clear();
         } else {
           word.push_back(ch);
@@ -178,31 +192,30 @@ void run(const Args& a) {
     }
     for (std::string b : a.pcr_banks) {
       std::transform(b.begin(), b.end(), b.begin(), ::tolower);
-      req.banks.push_back(b);
+      ps.banks.push_back(b);
     }
-    const keys::Signer signer = keys::load_signer({a.pcr_private_key, {}, {}, {}}, warn);
-    if (!a.pcr_public_key.empty())
-      check_pcr_public_key(signer, read_file(a.pcr_public_key), a.pcr_public_key);
-    sign_uki_profiles(signer, req, stub.bytes(), c);
-    sections = ukify_sections(stub.bytes(), c);
+    pcr_key.emplace(keys::load_signer({a.pcr_private_key, {}, {}, {}}, warn));
+    ps.key = &*pcr_key;
+    if (!a.pcr_public_key.empty()) {
+      pcr_public_key = read_file(a.pcr_public_key);
+      ps.public_key = pcr_public_key;
+      ps.public_key_display = a.pcr_public_key;
+    }
+    req.pcr = std::move(ps);
   }
-  for (const auto& n : sections.notes) std::cerr << "mkguest: uki: " << n << "\n";
-  UkiOptions opt;
-  opt.grow_headers = !a.no_grow;
-  const UkiPlan plan = plan_uki(stub.bytes(), a.stub, sections.list, opt);
+  std::optional<SecureBootKey> sb_key;
+  if (a.sign.wanted()) {
+    sb_key.emplace(load_secureboot_key(a.sign));
+    req.secureboot =
+        UkiSecureBootSigning{&sb_key->signer, sb_key->certificate, a.sign.cert, sb_key->options};
+  }
 
   AtomicFile out(a.output, a.force);
-  write_uki(plan, out);
-  if (a.sign.wanted()) {
-    const Bytes signed_image = [&] {
-      MappedFile unsigned_uki(out.temp_path());
-      return sign_image(unsigned_uki.bytes(), a.output, a.sign);
-    }();
-    out.truncate();
-    out.write(signed_image);
-  }
+  const UkiImage built = build_uki_image(std::move(req), out);
   out.commit();
-  const std::string version = stub_version(stub.bytes(), a.stub);
+  for (const auto& n : built.notes) std::cerr << "mkguest: uki: " << n << "\n";
+  const UkiPlan& plan = built.plan;
+  const std::string& version = built.stub_version;
   std::cout << "Stub: systemd-stub " << (version.empty() ? "(unknown version)" : version) << "\n";
   if (plan.headers_grown_from)
     std::cout << "Headers: grown from " << hex(plan.headers_grown_from) << " to "
@@ -212,7 +225,7 @@ void run(const Args& a) {
     std::cout << "Section " << s.name << ": offset " << hex(s.offset) << ", size " << s.size
               << ", RVA " << hex(s.virtual_address) << "\n";
   }
-  std::cout << "Wrote " << a.output << " (" << plan.size << " bytes)\n";
+  std::cout << "Wrote " << a.output << " (" << built.size << " bytes)\n";
 }
 
 }  // namespace

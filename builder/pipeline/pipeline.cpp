@@ -134,7 +134,12 @@ void stage_manifest(BuildContext& ctx) {
 }
 
 void stage_exports(BuildContext& ctx) {
-  attest::write_recipe_exports(ctx.recipe.exports, ctx.manifest_text, ctx.staging);
+  attest::ExportSecrets secrets;
+  if (ctx.env) secrets.corim_secret = SecretBytes(ctx.env->corim_secret.view());
+  secrets.warn = [&ctx](const std::string& m) {
+    if (ctx.progress) ctx.progress->warn(m);
+  };
+  attest::write_recipe_exports(ctx.recipe.exports, ctx.manifest_text, ctx.staging, secrets);
 }
 
 const recipe::Recipe& recipe_of(const BuildPlan& p) { return p.recipe; }

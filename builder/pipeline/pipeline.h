@@ -47,6 +47,7 @@ class Progress : public ByteProgress {
 struct BuildEnv {
   SecretBytes secureboot_secret;  // the value of outputs.uki.secureboot.pin_env (empty: none)
   std::int64_t now = 0;           // the current Unix time: host-key documents' validity
+  SecretBytes corim_secret;       // the value of exports.corim.sign.pin_env (empty: none)
 };
 
 struct Artifact {

@@ -102,6 +102,9 @@ void stage_measure_tdx(BuildContext& ctx) {
     ctx.warnings.push_back(
         "measurements.tdx: rtmr_0 is incomplete without the host's ACPI blobs "
         "(measurements.tdx.acpi); it cannot be compared");
+  // Chosen by the VMM, not by the image: carried from the recipe when pinned.
+  if (!s.td_attributes.empty()) j["td_attributes"] = s.td_attributes;
+  if (!s.xfam.empty()) j["xfam"] = s.xfam;
   ctx.manifest.measurements()["tdx"] = j;
 }
 

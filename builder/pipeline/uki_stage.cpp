@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "base/error.h"
 #include "base/file.h"
@@ -11,10 +12,10 @@
 #include "builder/formats/uki/sections.h"
 #include "builder/formats/uki/writer.h"
 #include "builder/keys/keys.h"
-#include "builder/measure/pcr_sign.h"
 #include "builder/measure/uki_pcrs.h"
 #include "builder/measure/uki_record.h"
 #include "builder/pipeline/coverage.h"
+#include "builder/pipeline/uki_image.h"
 #include "firmware/tpm_pcr.h"
 
 namespace mkguest {
@@ -32,20 +33,6 @@ std::function<void(const std::string&)> warner(const BuildContext& ctx) {
   return [&ctx](const std::string& m) {
     if (ctx.progress) ctx.progress->warn(m);
   };
-}
-
-// The UKI signed for Secure Boot with the recipe's key; the signing time is
-// the source date, so the bytes are reproducible.
-Bytes sign_uki(BuildContext& ctx, std::span<const std::uint8_t> image, const recipe::UkiSpec& u) {
-  const auto& sb = u.secureboot;
-  keys::SignerRequest req{sb.key, sb.key_display, sb.pkcs11_module, {}};
-  if (ctx.env && !ctx.env->secureboot_secret.empty())
-    req.secret = SecretBytes(ctx.env->secureboot_secret.view());
-  const keys::Signer signer = keys::load_signer(req, warner(ctx));
-  const Bytes cert = copy_of(ctx.plan.uki.secureboot_certificate);
-  PeSignOptions opt;
-  opt.signing_time = ctx.recipe.source_date_epoch;
-  return sign_pe(image, u.file, signer, cert, sb.certificate.display, opt);
 }
 
 }  // namespace
@@ -91,40 +78,45 @@ void stage_uki(BuildContext& ctx) {
     c.pcrpkey = copy_of(in.pcr_public_key);
     keys::refuse_private_pem(*c.pcrpkey, u.pcr_signature.public_key.display);
   }
-  UkiSections sections = ukify_sections(stub.bytes(), c);
+
+  UkiImageRequest req;
+  req.stub = stub.bytes();
+  req.stub_name = u.stub.display;
+  req.output_name = u.file;
+  req.contents = std::move(c);
+  req.layout.grow_headers = u.grow_headers;
+  std::optional<keys::Signer> pcr_key, sb_key;
   if (u.pcr_signature.present) {
     const auto& ps = u.pcr_signature;
-    PcrSignRequest req;
-    const std::string v = stub_version(stub.bytes(), u.stub.display);
-    req.stub_major = v.empty() ? 257 : tpm::stub_major(v);
-    req.banks = ps.banks;
-    req.phases = ps.phases;
-    const keys::Signer signer = keys::load_signer(
-        {ps.private_key.resolved.string(), ps.private_key.display, {}, {}}, warner(ctx));
-    check_pcr_public_key(signer, *c.pcrpkey, ps.public_key.display);
-    sign_uki_profiles(signer, req, stub.bytes(), c);
-    sections = ukify_sections(stub.bytes(), c);
+    pcr_key.emplace(keys::load_signer(
+        {ps.private_key.resolved.string(), ps.private_key.display, {}, {}}, warner(ctx)));
+    req.pcr =
+        UkiPcrSigning{&*pcr_key, ps.banks, ps.phases, *req.contents.pcrpkey, ps.public_key.display};
   }
-  UkiOptions opt;
-  opt.grow_headers = u.grow_headers;
-  UkiPlan plan;
-  try {
-    plan = plan_uki(stub.bytes(), u.stub.display, sections.list, opt);
-  } catch (const ValueError& e) {
-    throw InputError(u.mark.file, u.mark.place(), e.message());
+  if (u.secureboot.present) {
+    // Signed with the recipe's key at the source date, so the bytes are
+    // reproducible.
+    const auto& sb = u.secureboot;
+    keys::SignerRequest kr{sb.key, sb.key_display, sb.pkcs11_module, {}};
+    if (ctx.env && !ctx.env->secureboot_secret.empty())
+      kr.secret = SecretBytes(ctx.env->secureboot_secret.view());
+    sb_key.emplace(keys::load_signer(kr, warner(ctx)));
+    UkiSecureBootSigning s;
+    s.key = &*sb_key;
+    s.certificate = ctx.plan.uki.secureboot_certificate->bytes();
+    s.certificate_display = sb.certificate.display;
+    s.options.signing_time = ctx.recipe.source_date_epoch;
+    req.secureboot = s;
   }
-  if (!u.secureboot.present) {
-    ctx.write_artifact(ctx.artifacts.uki, "uki", u.file,
-                       [&](ByteSink& out) { write_uki(plan, out); });
-  } else {
-    MemorySink mem;
-    write_uki(plan, mem);
-    const Bytes signed_image = sign_uki(ctx, mem.bytes(), u);
-    ctx.write_artifact(ctx.artifacts.uki, "uki", u.file, [&](ByteSink& out) {
-      out.write(signed_image);
-      out.finish();
-    });
-  }
+  UkiImage built;
+  ctx.write_artifact(ctx.artifacts.uki, "uki", u.file, [&](ByteSink& out) {
+    try {
+      built = build_uki_image(std::move(req), out);
+    } catch (const ValueError& e) {
+      throw InputError(u.mark.file, u.mark.place(), e.message());
+    }
+  });
+  const UkiPlan& plan = built.plan;
 
   // The manifest's record, from the bytes written.
   MappedFile out(ctx.path_of(*ctx.artifacts.uki));

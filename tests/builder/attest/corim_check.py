@@ -165,6 +165,12 @@ def check_corim(payload, manifest):
         for key, mkey in (("mr_td", "mrtd"), ("rtmr_1", "rtmr1"), ("rtmr_2", "rtmr2")):
             if key in ms["tdx"]:
                 need(digests_of(m.get(mkey, {}), 7) == hexes(ms["tdx"][key]), "tdx " + mkey)
+        # Recipe-pinned TD report words: tee.attributes as mkey 82, "xfam".
+        for key, mkey in (("td_attributes", 82), ("xfam", "xfam")):
+            want = ms["tdx"].get(key)
+            got = m.get(mkey, {}).get(4)
+            need(got == (cbor2.CBORTag(560, bytes.fromhex(want)) if want else None),
+                 "tdx %s %r" % (key, got))
     if "tpm" in ms:
         env, m = triple_of(comids["tpm"], "tpm")
         need(env == {0: {1: "TCG", 2: "vTPM"}}, "tpm class %r" % env)

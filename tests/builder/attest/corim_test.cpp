@@ -1,9 +1,10 @@
 // CoRIM export (builder/attest/corim, cbor, cose): every CoRIM made here is
-// read back by an independent decoder, tests/builder/attest/corim_check.py
-// (python3-cbor2 for CBOR, python3-cryptography for COSE signatures), which
-// finds each manifest value under the profile keys, checks the deterministic
-// encoding, verifies signatures from a Sig_structure it builds itself, and
-// rejects them after one payload byte changes.
+// read back by two independent decoders, tests/builder/attest/corim_check.py
+// (python3-cbor2 for CBOR, python3-cryptography for COSE signatures) and
+// tests/js/corim_check.js (node with the npm `cbor` and `cose-js` packages,
+// scripts/fetch-npm-modules), which find each manifest value under the profile
+// keys, check the deterministic encoding, verify signatures, and reject them
+// after one payload byte changes.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -40,6 +41,29 @@ Bytes read_bytes(const fs::path& p) {
   return Bytes(s.begin(), s.end());
 }
 
+std::string js_checker() { return (source_dir() / "tests/js/corim_check.js").string(); }
+
+// node and the npm modules of tests/js/package-lock.json (exit 3: not fetched).
+bool have_node() {
+  if (have_tool("node") && run({"node", js_checker(), "--probe"}).exit_code == 0) return true;
+  skip_or_fail(
+      "node or the npm modules cbor/cose-js missing: run scripts/install-deps --test and "
+      "scripts/fetch-npm-modules");
+  return false;
+}
+
+void check_with_node(const fs::path& manifest, const fs::path& corim,
+                     const std::vector<std::string>& extra = {}) {
+  if (!have_node()) return;
+  std::vector<std::string> argv{"node", js_checker(), manifest.string(), corim.string()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto r = run(argv);
+  INFO("node: " << r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "OK\n");
+}
+
+// Both independent decoders: python3-cbor2 and node's cbor/cose-js.
 void check_with_python(const fs::path& manifest, const fs::path& corim,
                        const std::vector<std::string>& extra = {}) {
   std::vector<std::string> argv{kPython, checker(), manifest.string(), corim.string()};
@@ -48,6 +72,7 @@ void check_with_python(const fs::path& manifest, const fs::path& corim,
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out == "OK\n");
+  check_with_node(manifest, corim, extra);
 }
 
 void openssl(const std::vector<std::string>& args) {
@@ -254,6 +279,95 @@ TEST_CASE("corim: signed with a key on a PKCS#11 token (SoftHSM)", "[corim]") {
   INFO(s.err);
   REQUIRE(s.exit_code == 0);
   check_with_python(t / "out/manifest.json", t / "c.cose", {"--cose", (t / "k/pub.pem").string()});
+}
+
+TEST_CASE("corim: the node decoder refuses a changed payload byte and a changed value", "[corim]") {
+  if (!have_node()) return;
+  TempDir t;
+  make_outdir(t / "out");
+  const fs::path manifest = t / "out/manifest.json";
+  make_key(t / "ec256", "ec256");
+  make_key(t / "ed25519", "ed25519");
+  for (std::string kind : {"ec256", "ed25519"}) {
+    INFO(kind);
+    const fs::path cose = t / (kind + ".cose"), pub = t / kind / "pub.pem";
+    REQUIRE(run_mkguest({"export", "corim", manifest.string(), "--key",
+                         (t / kind / "priv.pem").string(), "-o", cose.string()})
+                .exit_code == 0);
+    check_with_node(manifest, cose, {"--cose", pub.string()});
+    // A byte of the first SNP launch digest (48 bytes of 0x11 in the fixture).
+    Bytes b = read_bytes(cose);
+    const Bytes digest(48, 0x11);
+    auto at = std::search(b.begin(), b.end(), digest.begin(), digest.end());
+    REQUIRE(at != b.end());
+    at[7] ^= 0x40;
+    write_bytes(t / "bad.cose", b);
+    auto r = run({"node", js_checker(), manifest.string(), (t / "bad.cose").string(), "--cose",
+                  pub.string()});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("signature does not verify") != std::string::npos);
+    // The other key.
+    r = run({"node", js_checker(), manifest.string(), cose.string(), "--cose",
+             (t / (kind == "ec256" ? "ed25519" : "ec256") / "pub.pem").string()});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("kid is not SHA-256 of the SPKI") != std::string::npos);
+  }
+  // A manifest value the CoRIM does not hold.
+  json m = json::parse(read_text(manifest));
+  m["measurements"]["tdx"]["rtmr_2"] = std::string(96, 'c');
+  write_text(t / "other.json", m.dump());
+  auto r = run({"node", js_checker(), (t / "other.json").string(), (t / "ec256.cose").string(),
+                "--cose", (t / "ec256/pub.pem").string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out == "tdx rtmr2\n");
+}
+
+TEST_CASE("corim: Trustee's example CoRIM and ours share tags, triple layout and keys (node)",
+          "[corim]") {
+  if (!have_node()) return;
+  TempDir t;
+  json m = make_outdir(t / "out");
+  // TDATTRIBUTES and XFAM as a recipe pins them (measurements.tdx).
+  m["measurements"]["tdx"]["td_attributes"] = "0000001000000000";
+  m["measurements"]["tdx"]["xfam"] = "e702060000000000";
+  write_text(t / "out/manifest.json", m.dump());
+  write_bytes(t / "corim.cbor", attest::corim_unsigned(m, {}, "manifest.json"));
+  check_with_python(t / "out/manifest.json", t / "corim.cbor");
+  const std::string theirs =
+      (source_dir() / "tests/vectors/corim/trustee-unsigned-example-corim.cbor").string();
+  auto r = run({"node", js_checker(), "--trustee", theirs, (t / "out/manifest.json").string(),
+                (t / "corim.cbor").string()});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  for (const char* name :
+       {"Intel Corporation/TDX/mrtd/digests", "Intel Corporation/TDX/rtmr1/digests",
+        "Intel Corporation/TDX/claim82/raw_bytes", "Intel Corporation/TDX/xfam/raw_bytes",
+        "claim641/digests", "claim2/raw_bytes", "TCG/vTPM/claim4/UKI/digests",
+        "IBM/Secure Execution/tag/raw_bytes", "IBM/Secure Execution/image_phkh/digests"})
+    CHECK(r.out.find(std::string(name) + " = ") != std::string::npos);
+  // The checker can fail: a CoRIM whose digests are not [alg, bytes] pairs.
+  namespace c = attest::cbor;
+  Bytes comid = c::encode(c::map(
+      {{c::uint(1), c::map({{c::uint(0), c::text("x/tdx")}})},
+       {c::uint(4),
+        c::map({{c::uint(0),
+                 c::array({c::array(
+                     {c::map({{c::uint(0), c::map({{c::uint(1), c::text("Intel Corporation")},
+                                                   {c::uint(2), c::text("TDX")}})}}),
+                      c::array({c::map(
+                          {{c::uint(0), c::text("mrtd")},
+                           {c::uint(1), c::map({{c::uint(2), c::array({c::bytes(
+                                                                 Bytes(48, 1))})}})}})})})})}})}}));
+  Bytes corim = c::encode(
+      c::tag(attest::kCborTagCorim,
+             c::map({{c::uint(0), c::text("x")},
+                     {c::uint(1), c::array({c::tag(attest::kCborTagComid, c::bytes(comid))})}})));
+  write_bytes(t / "odd.cbor", corim);
+  r = run({"node", js_checker(), "--trustee", theirs, (t / "out/manifest.json").string(),
+           (t / "odd.cbor").string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("triple layout differs from Trustee's") != std::string::npos);
 }
 
 TEST_CASE("corim: verify-signature refuses a malformed signed CoRIM with its offset", "[corim]") {
