@@ -40,5 +40,6 @@ void register_inspect(CLI::App& app);
 void register_se(CLI::App& app);
 void register_show(CLI::App& app);
 void register_measure_igvm(CLI::App& app);
+void register_explain(CLI::App& app);
 
 }  // namespace mkguest::cli

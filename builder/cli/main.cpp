@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
   cli::register_se(app);
   cli::register_show(app);
   cli::register_measure_igvm(app);
+  cli::register_explain(app);
   refuse_empty_numbers(&app);
 
   try {
