@@ -14,23 +14,14 @@ constexpr std::uint64_t kFourGiB = 0x100000000ull;
 constexpr std::uint64_t kVmsaGpa = 0xFFFFFFFFF000ull;
 constexpr std::uint32_t kBspEip = 0xfffffff0u;
 
-enum PageType : std::uint8_t {
-  kNormal = 1,
-  kVmsa = 2,
-  kZero = 3,
-  kUnmeasured = 4,
-  kSecrets = 5,
-  kCpuid = 6,
-};
-
 // The SNP guest context: the running launch digest.
 class Gctx {
  public:
   explicit Gctx(Bytes seed = Bytes(48, 0)) : ld_(std::move(seed)) {}
   const Bytes& ld() const { return ld_; }
 
-  void update(std::uint8_t type, std::uint64_t gpa, std::span<const std::uint8_t> contents) {
-    ld_ = snp_page_info_digest(ld_, static_cast<SnpPageType>(type), gpa, contents);
+  void update(SnpPageType type, std::uint64_t gpa, std::span<const std::uint8_t> contents) {
+    ld_ = snp_page_info_digest(ld_, type, gpa, contents);
   }
   void normal_pages(std::uint64_t gpa, std::span<const std::uint8_t> data) {
     Hasher h(HashAlg::kSha384);
@@ -38,14 +29,16 @@ class Gctx {
     for (std::size_t off = 0; off < data.size(); off += 4096) {
       h.update(data.subspan(off, 4096));
       h.finish(page_digest);
-      update(kNormal, gpa + off, {page_digest, 48});
+      update(SnpPageType::kNormal, gpa + off, {page_digest, 48});
     }
   }
-  void empty_pages(std::uint8_t type, std::uint64_t gpa, std::uint64_t size) {
+  void empty_pages(SnpPageType type, std::uint64_t gpa, std::uint64_t size) {
     static const std::uint8_t zeros[48] = {};
     for (std::uint64_t off = 0; off < size; off += 4096) update(type, gpa + off, {zeros, 48});
   }
-  void vmsa(const Bytes& page) { update(kVmsa, kVmsaGpa, digest(HashAlg::kSha384, page)); }
+  void vmsa(const Bytes& page) {
+    update(SnpPageType::kVmsa, kVmsaGpa, digest(HashAlg::kSha384, page));
+  }
 
  private:
   Bytes ld_;
@@ -63,16 +56,17 @@ void snp_sections(Gctx& g, const SevFirmware& fw, const SnpInputs& in, const std
   for (const auto& s : fw.sections) {
     switch (s.type) {
       case SevSectionType::kSnpSecMem:
-        g.empty_pages(in.vmm == VmmType::kGce ? kUnmeasured : kZero, s.gpa, s.size);
+        g.empty_pages(in.vmm == VmmType::kGce ? SnpPageType::kUnmeasured : SnpPageType::kZero,
+                      s.gpa, s.size);
         break;
       case SevSectionType::kSnpSecrets:
-        g.empty_pages(kSecrets, s.gpa, 4096);
+        g.empty_pages(SnpPageType::kSecrets, s.gpa, 4096);
         break;
       case SevSectionType::kCpuid:
-        if (in.vmm != VmmType::kEc2) g.empty_pages(kCpuid, s.gpa, 4096);
+        if (in.vmm != VmmType::kEc2) g.empty_pages(SnpPageType::kCpuid, s.gpa, 4096);
         break;
       case SevSectionType::kSvsmCaa:
-        g.empty_pages(kZero, s.gpa, s.size);
+        g.empty_pages(SnpPageType::kZero, s.gpa, s.size);
         break;
       case SevSectionType::kSnpKernelHashes:
         if (in.hashes) {
@@ -94,14 +88,14 @@ void snp_sections(Gctx& g, const SevFirmware& fw, const SnpInputs& in, const std
           std::copy(table.begin(), table.end(), page.begin() + static_cast<std::ptrdiff_t>(at));
           g.normal_pages(s.gpa, page);
         } else {
-          g.empty_pages(kZero, s.gpa, s.size);
+          g.empty_pages(SnpPageType::kZero, s.gpa, s.size);
         }
         break;
     }
   }
   if (in.vmm == VmmType::kEc2) {  // EC2 measures the CPUID page last
     for (const auto& s : fw.sections) {
-      if (s.type == SevSectionType::kCpuid) g.empty_pages(kCpuid, s.gpa, 4096);
+      if (s.type == SevSectionType::kCpuid) g.empty_pages(SnpPageType::kCpuid, s.gpa, 4096);
     }
   }
   if (in.hashes && !fw.has_section(SevSectionType::kSnpKernelHashes)) {
