@@ -19,7 +19,7 @@
 
 #include "base/error.h"
 #include "base/ossl.h"
-#include "builder/keys/rfc6979.h"
+#include "base/rfc6979.h"
 
 namespace mkguest::keys {
 

@@ -1,4 +1,4 @@
-#include "builder/keys/rfc6979.h"
+#include "base/rfc6979.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -13,7 +13,7 @@
 
 #include "base/ossl.h"
 
-namespace mkguest::keys {
+namespace mkguest {
 namespace {
 
 using ossl::Bignum;
@@ -195,4 +195,4 @@ std::optional<Bytes> ecdsa_sign_rfc6979(EVP_PKEY* key, const EVP_MD* md,
   return der;
 }
 
-}  // namespace mkguest::keys
+}  // namespace mkguest

@@ -22,7 +22,7 @@
 
 #include "base/encoding.h"
 
-namespace mkguest::keys {
+namespace mkguest {
 
 // The RFC 6979 signature of `message` with the EC key `key` and digest `md`,
 // or nullopt when the private scalar cannot be read (a key on a PKCS#11
@@ -30,4 +30,4 @@ namespace mkguest::keys {
 std::optional<Bytes> ecdsa_sign_rfc6979(EVP_PKEY* key, const EVP_MD* md,
                                         std::span<const std::uint8_t> message);
 
-}  // namespace mkguest::keys
+}  // namespace mkguest
