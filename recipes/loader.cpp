@@ -300,7 +300,7 @@ std::map<std::string, std::string> defined_variables(const Recipe& r) {
   if (r.rootfs.verity.present) {
     v.insert(verity_variables().begin(), verity_variables().end());
   }
-  if (r.exports.kata.present) {
+  if (r.exports.kata.present || r.rootfs.verity.wiring == "kata") {
     v["kata.runtime_params"] =
         "the parameters Kata's Go runtime puts before kernel_params (docs/kata.md §9)";
   }

@@ -124,6 +124,11 @@ struct VeritySpec {
   std::string hash_device;
   std::vector<std::string> options;  // dm-verity optional args, e.g. panic_on_corruption
   bool pad = false;                  // pad the image to a whole data block
+  // How the table reaches the kernel: "none", the recipe's cmdline writes it
+  // (${verity.*}); "kata", Kata's Go runtime builds it from
+  // kernel_verity_params and puts it before kernel_params (docs/kata.md).
+  std::string wiring = "none";
+  Mark wiring_mark;
   Mark mark;
 };
 

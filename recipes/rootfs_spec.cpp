@@ -106,6 +106,19 @@ VeritySpec read_verity(const Checker& c, const Node& n) {
     }
   }
   if (const Node* x = m.opt("pad")) v.pad = c.boolean(*x, "pad");
+  if (const Node* x = m.opt("wiring")) {
+    v.wiring = c.choice(*x, "wiring", {"none", "kata"});
+    v.wiring_mark = x->mark;
+    // What Kata's runtime can express (kata-types kernel_verity_params and
+    // its dm-mod.create, docs/kata.md §8): format 1, sha256, no superblock,
+    // the data on partition 1 and the tree at block 0 of partition 2, no
+    // optional arguments.
+    if (v.wiring == "kata" && (v.layout != "partitioned" || v.format != 1 || v.hash != "sha256" ||
+                               v.superblock || !v.options.empty()))
+      c.fail(x->mark,
+             "wiring: kata needs the table Kata's runtime builds: layout partitioned, format 1, "
+             "hash sha256, no superblock and no options");
+  }
   m.done();
   return v;
 }

@@ -80,13 +80,19 @@ std::size_t max_cmdline_bytes(const std::string& arch) {
 namespace {
 
 void stage_cmdline(BuildContext& ctx) {
-  if (ctx.recipe.exports.kata.present) {  // ${kata.runtime_params} (docs/kata.md §9)
+  const recipe::VeritySpec& verity = ctx.recipe.rootfs.verity;
+  const bool kata_wiring = verity.present && verity.wiring == "kata";
+  if (ctx.recipe.exports.kata.present || kata_wiring) {  // ${kata.runtime_params} (docs/kata.md §9)
     auto v = ctx.variables.find("verity.kata_params");
     ctx.variables["kata.runtime_params"] =
         attest::kata_runtime_params_for(ctx.recipe.exports.kata, ctx.recipe.rootfs.present,
                                         v == ctx.variables.end() ? "" : v->second);
   }
   std::string joined;
+  // rootfs.verity.wiring: kata: the cmdline is what Kata's Go runtime passes,
+  // its own parameters (with the dm-mod.create it builds from
+  // kernel_verity_params) and then the recipe's cmdline as kernel_params.
+  if (kata_wiring) joined = ctx.variables.at("kata.runtime_params");
   for (const auto& part : ctx.recipe.cmdline) {
     std::string text;
     try {
@@ -106,6 +112,17 @@ void stage_cmdline(BuildContext& ctx) {
     if (text.empty()) continue;
     if (!joined.empty()) joined.push_back(' ');
     joined.append(text);
+  }
+  if (kata_wiring) {
+    const std::string kernel_params = joined.substr(ctx.variables.at("kata.runtime_params").size());
+    for (const char* own : {" root=", " dm-mod.create=", " rootfstype=", " rootflags="})
+      if ((" " + kernel_params).find(own) != std::string::npos)
+        throw InputError(verity.wiring_mark.file, verity.wiring_mark.place(),
+                         std::string("wiring: kata: Kata's runtime writes ") + (own + 1) +
+                             " itself; the recipe's cmdline must not (it is kernel_params)");
+    if (kernel_params.find_first_not_of(' ') == std::string::npos)
+      throw InputError(verity.wiring_mark.file, verity.wiring_mark.place(),
+                       "wiring: kata needs a cmdline (Kata's kernel_params) of its own");
   }
   const std::size_t limit = max_cmdline_bytes(ctx.recipe.arch);
   if (joined.size() + 1 > limit) {

@@ -432,4 +432,62 @@ TEST_CASE("kata drop-ins: the SNP ID block and ID auth of each drop-in's launch 
         std::string::npos);
 }
 
+TEST_CASE("rootfs.verity.wiring: kata makes the cmdline Kata's runtime passes", "[kata]") {
+  for (const std::string rootfs_type : {"erofs", "ext4"}) {
+    INFO(rootfs_type);
+    TempDir t;
+    write_recipe(t, "mkguest.demo=1", "", kKata + "    rootfs_type: " + rootfs_type + "\n");
+    std::string r = read_text(t / "recipe.yaml");
+    const std::string layout = "  verity: {layout: partitioned}\n";
+    r.replace(r.find(layout), layout.size(), "  verity: {layout: partitioned, wiring: kata}\n");
+    write_text(t / "recipe.yaml", r);
+    auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+    INFO(b.err);
+    REQUIRE(b.exit_code == 0);
+    const std::string measured = read_text(t / "out/cmdline");
+    // The same bytes as the prefix written out from the runtime's source.
+    write_recipe(t, kata_prefix(rootfs_type) + " mkguest.demo=1", "",
+                 kKata + "    rootfs_type: " + rootfs_type + "\n");
+    auto w = run_mkguest({"build", "-q", "recipe.yaml", "-o", "written"}, {}, t.path());
+    INFO(w.err);
+    REQUIRE(w.exit_code == 0);
+    CHECK(read_text(t / "written/cmdline") == measured);
+    // Kata's runtime model, from the drop-in alone, gives back the measured
+    // cmdline and the image's root hash; kernel_params is the recipe's cmdline.
+    const json m = json::parse(read_text(t / "out/manifest.json"));
+    const json k = model({t / "out/kata/configuration-qemu-snp-1vcpus.toml"});
+    CHECK(k["configuration-qemu-snp-1vcpus.toml"]["cmdline"] == measured);
+    CHECK(k["configuration-qemu-snp-1vcpus.toml"]["root_hash"] == m["verity"]["root_hash"]);
+    CHECK(read_text(t / "out/kata/configuration-qemu-snp-1vcpus.toml")
+              .find("kernel_params = \"mkguest.demo=1\"\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("rootfs.verity.wiring: kata errors name the place", "[kata]") {
+  TempDir t;
+  write_recipe(t, "mkguest.demo=1", "", kKata);
+  const std::string layout = "  verity: {layout: partitioned}\n";
+  const std::string base = read_text(t / "recipe.yaml");
+  auto with = [&](const std::string& verity, const std::string& cmdline) {
+    std::string r = base;
+    r.replace(r.find(layout), layout.size(), verity);
+    r.replace(r.find("mkguest.demo=1"), 14, cmdline);
+    write_text(t / "recipe.yaml", r);
+    return run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+  };
+  // A table Kata cannot express: at the wiring key.
+  auto r = with("  verity: {layout: appended, wiring: kata}\n", "mkguest.demo=1");
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("recipe.yaml:") != std::string::npos);
+  CHECK(r.err.find("wiring: kata needs the table Kata's runtime builds") != std::string::npos);
+  // The runtime writes root= and dm-mod.create= itself.
+  r = with("  verity: {layout: partitioned, wiring: kata}\n", "${verity.dm_mod_create}");
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("Kata's runtime writes") != std::string::npos);
+  r = with("  verity: {layout: partitioned, wiring: kata}\n", "root=/dev/vda1");
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("root= itself") != std::string::npos);
+  CHECK_FALSE(fs::exists(t / "out"));
+}
+
 }  // namespace mkguest::test
