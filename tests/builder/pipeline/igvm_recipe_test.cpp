@@ -72,6 +72,8 @@ TEST_CASE("outputs.igvm writes one IGVM file per vCPU count with its digest in t
     CHECK(e["guest_features"] == "0x21");
     CHECK(e["kernel_hashes"] == true);
     CHECK(e["vmsas"] == vcpus);
+    // 1024 firmware pages, 31 SEV metadata pages, one VMSA per vCPU.
+    CHECK(e["pages"] == 1055 + vcpus);
     // An output with its digests, role igvm-snp-<n>vcpu.
     REQUIRE(outputs.count(file) == 1);
     CHECK(outputs[file]["role"] == "igvm-snp-" + std::to_string(vcpus) + "vcpu");
