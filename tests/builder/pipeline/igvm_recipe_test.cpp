@@ -111,6 +111,11 @@ TEST_CASE("outputs.igvm writes one IGVM file per vCPU count with its digest in t
     CHECK(nlohmann::json::parse(j.out).dump().find(snp["policy"]["value"].get<std::string>()) !=
           std::string::npos);
   }
+  // `show` lists each file's digest with the launch digests.
+  auto show = test::run_mkguest({"show", "out"}, {}, d.path());
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.find("IGVM snp-2vcpu.igvm") != std::string::npos);
+  CHECK(show.out.find(snp["igvm"][1]["digest"].get<std::string>()) != std::string::npos);
   // The two files differ (their VMSAs), and two builds give the same bytes.
   CHECK(snp["igvm"][0]["digest"] != snp["igvm"][1]["digest"]);
   const auto again = build(d, "out2");
