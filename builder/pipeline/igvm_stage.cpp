@@ -74,6 +74,15 @@ void stage_igvm(BuildContext& ctx) {
                           {"digest", to_hex(m.digest)}};
       if (!g.vcpu_type.empty()) e["vcpu_type"] = g.vcpu_type;
       entries.push_back(e);
+      // The exports (Trustee, CoRIM, Kata) carry launch_digests only.
+      bool in_matrix = false;
+      for (const auto& l : ctx.manifest.measurements()["snp"]["launch_digests"])
+        in_matrix = in_matrix || l["digest"] == e["digest"];
+      if (!in_matrix)
+        ctx.warnings.push_back("outputs.igvm: the launch digest of " + name +
+                               " is not among measurements.snp's launch digests, so no export "
+                               "carries it; add its vCPU count, type and guest features to "
+                               "measurements.snp");
     }
   }
   ctx.manifest.measurements()["snp"]["igvm"] = entries;
