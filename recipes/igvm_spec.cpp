@@ -91,6 +91,12 @@ void resolve_igvm(const Checker& c, Recipe& r) {
     c.fail(s.mark,
            "outputs.igvm needs measurements.snp: the IGVM file is built from its firmware, "
            "guest policy and kernel hashes");
+  // QEMU boots the guest of the file with -kernel, -initrd and -append:
+  // the direct-boot outputs, whose hashes the file may hold.
+  if (!r.outputs.direct)
+    c.fail(s.mark,
+           "outputs.igvm needs outputs.direct: QEMU boots the IGVM guest with the kernel, "
+           "initrd and cmdline outputs");
   if (s.vcpus.empty()) s.vcpus = snp.vcpus;
   if (s.vcpu_type.empty()) {
     if (const auto* t = only(snp.vcpu_types); t && snp.vcpu_sigs.empty()) {

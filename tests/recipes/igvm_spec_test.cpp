@@ -80,6 +80,9 @@ TEST_CASE("outputs.igvm errors name the place", "[igvm][recipe]") {
   CHECK(load_error(d, kHead + "    vcpus: 1\n") ==
         "recipe.yaml:5:5: error: outputs.igvm needs measurements.snp: the IGVM file is built "
         "from its firmware, guest policy and kernel hashes");
+  CHECK(load_error(d, "name: t\nkernel: vmlinuz\noutputs:\n  direct: false\n  igvm: {}\n" + kSnp) ==
+        "recipe.yaml:5:9: error: outputs.igvm needs outputs.direct: QEMU boots the IGVM guest "
+        "with the kernel, initrd and cmdline outputs");
   CHECK(load_error(d, kHead + "    vcpus: [2, 2]\n" + kSnp) ==
         "recipe.yaml:5:16: error: 'vcpus' lists 2 twice");
   CHECK(load_error(d, kHead + "    vcpus: 513\n" + kSnp).rfind("recipe.yaml:5:12: error:", 0) == 0);
