@@ -8,9 +8,11 @@
 #include <openssl/pem.h>
 
 #include <memory>
+#include <optional>
 
 #include "base/byte_writer.h"
 #include "base/error.h"
+#include "base/rfc6979.h"
 
 namespace mkguest {
 
@@ -68,17 +70,13 @@ Bytes public_key_struct(EVP_PKEY* key) {
   return w.take();
 }
 
+// ECDSA P-384 with SHA-384 and RFC 6979's deterministic nonce (base/rfc6979.h),
+// so the same keys and inputs give the same ID auth structure.
 Bytes sign(EVP_PKEY* key, const Bytes& data) {
-  Ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  std::size_t len = 0;
-  if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha384(), nullptr, key) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1) {
-    throw InternalError("ECDSA signing failed");
-  }
-  Bytes der(len);
-  if (EVP_DigestSign(ctx.get(), der.data(), &len, data.data(), data.size()) != 1) {
-    throw InternalError("ECDSA signing failed");
-  }
+  const std::optional<Bytes> signed_der = ecdsa_sign_rfc6979(key, EVP_sha384(), data);
+  if (!signed_der) throw InternalError("ECDSA signing failed: the private key is not readable");
+  const Bytes& der = *signed_der;
+  const std::size_t len = der.size();
   const std::uint8_t* p = der.data();
   Ptr<ECDSA_SIG> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len)));
   if (!sig) throw InternalError("cannot decode the ECDSA signature");

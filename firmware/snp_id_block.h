@@ -38,8 +38,10 @@ struct SnpIdBlock {
 Bytes snp_id_block_bytes(const SnpIdBlockInputs& in);
 
 // Signs with two P-384 private keys given as PEM text. `id_key_name` and
-// `author_key_name` name them in errors. ECDSA signatures are randomised, so
-// id_auth differs between runs; the ID block and the key digests do not.
+// `author_key_name` name them in errors. The signatures use RFC 6979's
+// deterministic nonce (base/rfc6979.h), so the same keys and inputs give the
+// same id_auth; snp-create-id-block's differ from run to run, in the
+// signatures only.
 SnpIdBlock snp_make_id_block(const SnpIdBlockInputs& in, const std::string& id_key_pem,
                              const std::string& id_key_name, const std::string& author_key_pem,
                              const std::string& author_key_name);

@@ -12,6 +12,18 @@
 namespace mkguest::recipe {
 
 // measurements.snp: the launch digest matrix (one entry per combination).
+// measurements.snp.id_block: an SEV-SNP ID block and ID auth structure for
+// each launch digest (SNP_LAUNCH_FINISH), signed with two P-384 keys.
+struct SnpIdBlockSpec {
+  bool present = false;
+  std::filesystem::path id_key, author_key;  // PEM private keys, EC P-384
+  std::string id_key_display, author_key_display;
+  std::string family_id = std::string(32, '0');  // 16 bytes, lower-case hex
+  std::string image_id = std::string(32, '0');
+  std::uint32_t guest_svn = 0;
+  Mark mark;
+};
+
 struct SnpSpec {
   bool present = false;
   std::filesystem::path firmware;
@@ -29,6 +41,7 @@ struct SnpSpec {
   bool migrate_ma = false;
   bool debug = false;
   bool single_socket = false;
+  SnpIdBlockSpec id_block;
   Mark mark;
 };
 

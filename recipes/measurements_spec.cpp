@@ -33,6 +33,37 @@ std::uint64_t hex_or_int(const Checker& c, const Node& n, const std::string& key
   c.fail(n.mark, "'" + key + "' must be an integer such as 0x1, not '" + s + "'");
 }
 
+// 16 bytes as 32 hex digits, lower-cased.
+std::string id_hex(const Checker& c, const Node& n, const char* key) {
+  std::string h = c.string(n, key);
+  bool ok = h.size() == 32;
+  for (char& ch : h) {
+    ok = ok && std::isxdigit(static_cast<unsigned char>(ch));
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  if (!ok) c.fail(n.mark, std::string("'") + key + "' must be 16 bytes as 32 hex digits");
+  return h;
+}
+
+SnpIdBlockSpec read_id_block(const Checker& c, const Node& n) {
+  SnpIdBlockSpec b;
+  b.present = true;
+  b.mark = n.mark;
+  MapView m(c, n, "id_block");
+  const PathRef id = c.path(m.req("id_key"), "id_key");
+  b.id_key = id.resolved;
+  b.id_key_display = id.display;
+  const PathRef author = c.path(m.req("author_key"), "author_key");
+  b.author_key = author.resolved;
+  b.author_key_display = author.display;
+  if (const Node* v = m.opt("family_id")) b.family_id = id_hex(c, *v, "family_id");
+  if (const Node* v = m.opt("image_id")) b.image_id = id_hex(c, *v, "image_id");
+  if (const Node* v = m.opt("guest_svn"))
+    b.guest_svn = static_cast<std::uint32_t>(c.integer(*v, "guest_svn", 0, 0xffffffffLL));
+  m.done();
+  return b;
+}
+
 SnpSpec read_snp(const Checker& c, const Node& n) {
   SnpSpec s;
   s.present = true;
@@ -80,6 +111,7 @@ SnpSpec read_snp(const Checker& c, const Node& n) {
     if (const Node* v = pm.opt("single_socket")) s.single_socket = c.boolean(*v, "single_socket");
     pm.done();
   }
+  if (const Node* v = m.opt("id_block")) s.id_block = read_id_block(c, *v);
   m.done();
   bool qemu = false;
   for (const auto& v : s.vmms) qemu = qemu || v == "QEMU";

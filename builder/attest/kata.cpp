@@ -110,13 +110,15 @@ struct Platform {
   std::uint32_t vcpus = 1;
   std::string comment;  // what was measured
   bool cmdline_measured = false;
+  // SEV-SNP: the entry's ID block and ID auth (measurements.snp.id_block), base64.
+  std::string snp_id_block, snp_id_auth;
 };
 
 std::vector<Platform> platforms(const json& m, const Inputs& in, const KataOptions& o) {
   std::vector<Platform> out;
   const json* snp = find(m, {"measurements", "snp"});
   if (snp && !in.files.count("se")) {
-    std::map<std::uint32_t, std::string> by_vcpus;
+    std::map<std::uint32_t, const json*> by_vcpus;
     if (const json* lds = find(*snp, {"launch_digests"}); lds && lds->is_array()) {
       for (const auto& ld : *lds) {
         // qemu_amd64.go cpuModel(): SNP guests run -cpu EPYC-v4; govmm qemu.go adds
@@ -129,18 +131,19 @@ std::vector<Platform> platforms(const json& m, const Inputs& in, const KataOptio
               "digest was measured without kernel hashes");
         const auto n = uint_at(ld, "vcpus");
         if (!n || *n == 0 || *n > 4096) throw ValueError("an SNP launch digest has no vCPU count");
-        by_vcpus[static_cast<std::uint32_t>(*n)] = find_string(ld, {"digest"});
+        by_vcpus[static_cast<std::uint32_t>(*n)] = &ld;
       }
     }
     if (by_vcpus.empty())
       throw ValueError(
           "Kata starts SEV-SNP guests with -cpu EPYC-v4 (qemu_amd64.go cpuModel): "
           "add EPYC-v4 to measurements.snp.vcpu_types");
-    for (const auto& [n, digest] : by_vcpus)
+    for (const auto& [n, ld] : by_vcpus)
       out.push_back({"snp", n,
-                     "SEV-SNP launch digest " + digest + " (" + std::to_string(n) +
-                         " vCPU, EPYC-v4, kernel hashes)",
-                     covers_cmdline(snp)});
+                     "SEV-SNP launch digest " + find_string(*ld, {"digest"}) + " (" +
+                         std::to_string(n) + " vCPU, EPYC-v4, kernel hashes)",
+                     covers_cmdline(snp), find_string(*ld, {"id_block"}),
+                     find_string(*ld, {"id_auth"})});
   }
   if (const json* tdx = find(m, {"measurements", "tdx"}); tdx && !in.files.count("se")) {
     if (find_string(*tdx, {"boot"}).rfind("uki", 0) == 0)
@@ -148,11 +151,12 @@ std::vector<Platform> platforms(const json& m, const Inputs& in, const KataOptio
           "TDX was measured booting the UKI; Kata boots the kernel and an image "
           "or initrd");
     std::string mrtd = find_string(*tdx, {"mr_td", "single-pass"});
-    out.push_back({"tdx", o.vcpus, "TDX MRTD " + mrtd, covers_cmdline(tdx)});
+    out.push_back({"tdx", o.vcpus, "TDX MRTD " + mrtd, covers_cmdline(tdx), {}, {}});
   }
   if (find(m, {"measurements", "se"}) && in.files.count("se"))
-    out.push_back({"se", o.vcpus, "IBM SE image " + in.files.at("se"), false});
-  if (in.files.count("kernel")) out.push_back({"coco-dev", o.vcpus, "nothing (no TEE)", false});
+    out.push_back({"se", o.vcpus, "IBM SE image " + in.files.at("se"), false, {}, {}});
+  if (in.files.count("kernel"))
+    out.push_back({"coco-dev", o.vcpus, "nothing (no TEE)", false, {}, {}});
   return out;
 }
 
@@ -267,6 +271,11 @@ std::vector<KataDropIn> kata_drop_ins(const json& m, const KataOptions& o) {
                  static_cast<std::uint64_t>(pol[i] <= '9' ? pol[i] - '0' : pol[i] - 'a' + 10);
       t << "sev_snp_guest = true\n"
         << "snp_guest_policy = " << policy << "\n";
+      // The ID block and ID auth of this launch digest (QEMU's sev-snp-guest
+      // id-block= and id-auth=, base64), when the recipe signed them.
+      if (!p.snp_id_block.empty())
+        t << "snp_id_block = " << toml_string(p.snp_id_block) << "\n"
+          << "snp_id_auth = " << toml_string(p.snp_id_auth) << "\n";
     }
     t << "default_vcpus = " << p.vcpus << "\n"
       << "default_maxvcpus = " << p.vcpus << "\n"

@@ -99,9 +99,11 @@ void rebuild(const std::string& recipe, const fs::path& dir, const attest::json&
 }
 
 // A signed CoRIM (exports.corim.sign) whose ECDSA signature differs from the
-// rebuild's: OpenSSL 3.0 draws ECDSA nonces at random, so only what the
-// signature signs (protected header with the key id, and the CoRIM) can be
-// compared. EdDSA and RSA signatures are deterministic and compared byte for byte.
+// rebuild's: a PEM key signs with RFC 6979's deterministic k, so its rebuild
+// is byte-identical, but a key on a PKCS#11 token draws its own k, so only
+// what the signature signs (protected header with the key id, and the CoRIM)
+// can be compared. EdDSA and RSA signatures are deterministic and compared
+// byte for byte.
 bool same_signed_corim(const fs::path& first, const fs::path& again, const attest::Finding& f) {
   if (f.subject != "corim.cose" || f.message.rfind("differs", 0) != 0) return false;
   const Bytes a = read_file(first / f.subject), b = read_file(again / f.subject);
@@ -115,8 +117,8 @@ bool same_signed_corim(const fs::path& first, const fs::path& again, const attes
   if (!attest::cose_alg_is_randomised(x.alg) || x.alg != y.alg || x.to_be_signed != y.to_be_signed)
     return false;
   std::cerr << "mkguest: verify: " << f.subject
-            << ": its ECDSA signature is randomised by design; the signed header and CoRIM "
-               "are compared\n";
+            << ": its ECDSA signature is randomised (a token's key); the signed header and "
+               "CoRIM are compared\n";
   return true;
 }
 

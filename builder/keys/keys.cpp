@@ -19,6 +19,7 @@
 
 #include "base/error.h"
 #include "base/ossl.h"
+#include "base/rfc6979.h"
 
 namespace mkguest::keys {
 
@@ -191,6 +192,12 @@ Signer Signer::from_pkcs11(const std::string& uri, const std::string& module,
 evp_pkey_st* Signer::evp_key() const { return key_->pkey.get(); }
 
 Bytes Signer::sign(std::span<const std::uint8_t> message) const {
+  // ECDSA with the scalar in this process: deterministic (rfc6979.h), so a
+  // signed CoRIM or DSSE envelope is reproducible. A token's key signs with
+  // the token's own k.
+  if (EVP_PKEY_get_base_id(key_->pkey.get()) == EVP_PKEY_EC && !key_->engine)
+    if (auto sig = ecdsa_sign_rfc6979(key_->pkey.get(), md_for(key_->pkey.get()), message))
+      return *sig;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx) throw InternalError("EVP_MD_CTX_new failed");
   std::size_t len = 0;

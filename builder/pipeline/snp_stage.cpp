@@ -1,10 +1,12 @@
 #include "builder/pipeline/snp_stage.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "base/error.h"
 #include "base/file.h"
 #include "builder/pipeline/coverage.h"
+#include "firmware/snp_id_block.h"
 #include "firmware/snp_measure.h"
 
 namespace mkguest {
@@ -85,6 +87,22 @@ void stage_measure_snp(BuildContext& ctx) {
   }
   for (auto sig : s.vcpu_sigs) sigs.emplace_back("", sig);
 
+  const std::uint64_t policy = snp::snp_policy_word(snp_policy_of(s));
+  // The ID block of each launch digest, signed with the recipe's keys
+  // (snp-create-id-block's layout; RFC 6979 nonces, so reproducible).
+  const recipe::SnpIdBlockSpec& idb = s.id_block;
+  std::string id_key_pem, author_key_pem;
+  SnpIdBlockInputs id_in;
+  if (idb.present) {
+    id_key_pem = read_text_file(idb.id_key);
+    author_key_pem = read_text_file(idb.author_key);
+    id_in.policy = policy;
+    id_in.guest_svn = idb.guest_svn;
+    if (!from_hex(idb.family_id, &id_in.family_id) || !from_hex(idb.image_id, &id_in.image_id))
+      throw InternalError("measurements.snp.id_block: ids are not hex");
+  }
+  std::optional<SnpIdBlock> first_id_block;
+
   nlohmann::json entries = nlohmann::json::array();
   Bytes ovmf_hash = snp_ovmf_hash(fw_file.bytes());
   for (const auto& [vmm_name, vmm_kind] : ctx.plan.snp.vmms) {
@@ -113,25 +131,41 @@ void stage_measure_snp(BuildContext& ctx) {
             e["vcpu_sig"] = hex_value(sig);
             if (!type.empty()) e["vcpu_type"] = type;
           }
+          if (idb.present) {
+            id_in.launch_digest = ld;
+            SnpIdBlock b = snp_make_id_block(id_in, id_key_pem, idb.id_key_display, author_key_pem,
+                                             idb.author_key_display);
+            e["id_block"] = base64_encode(b.id_block);
+            e["id_auth"] = base64_encode(b.id_auth);
+            if (!first_id_block) first_id_block = std::move(b);
+          }
           entries.push_back(e);
         }
       }
     }
   }
-  const std::uint64_t policy = snp::snp_policy_word(snp_policy_of(s));
-  ctx.manifest.measurements()["snp"] = {
-      {"firmware", {{"path", s.firmware_display}, {"sha256", to_hex(fw_file.sha256)}}},
-      {"ovmf_hash", to_hex(ovmf_hash)},
-      {"launch_digests", entries},
-      {"covers", coverage_json(covers)},
-      {"policy",
-       {{"value", hex_value(policy)},
-        {"abi_major", s.abi_major},
-        {"abi_minor", s.abi_minor},
-        {"smt_allowed", s.smt_allowed},
-        {"migrate_ma", s.migrate_ma},
-        {"debug", s.debug},
-        {"single_socket", s.single_socket}}}};
+  nlohmann::json& out = ctx.manifest.measurements()["snp"];
+  out = {{"firmware", {{"path", s.firmware_display}, {"sha256", to_hex(fw_file.sha256)}}},
+         {"ovmf_hash", to_hex(ovmf_hash)},
+         {"launch_digests", entries},
+         {"covers", coverage_json(covers)},
+         {"policy",
+          {{"value", hex_value(policy)},
+           {"abi_major", s.abi_major},
+           {"abi_minor", s.abi_minor},
+           {"smt_allowed", s.smt_allowed},
+           {"migrate_ma", s.migrate_ma},
+           {"debug", s.debug},
+           {"single_socket", s.single_socket}}}};
+  if (first_id_block) {
+    // The report's ID_KEY_DIGEST and AUTHOR_KEY_DIGEST: the same for every entry.
+    out["id_key_digest"] = to_hex(first_id_block->id_key_digest);
+    out["author_key_digest"] = to_hex(first_id_block->author_key_digest);
+    out["id_block"] = {{"family_id", idb.family_id},
+                       {"image_id", idb.image_id},
+                       {"guest_svn", idb.guest_svn},
+                       {"version", 1}};
+  }
 }
 
 }  // namespace mkguest

@@ -1,7 +1,8 @@
 // The `snp` check of `mkguest verify`: every launch digest of the manifest's
 // measurements.snp re-derived from the artifacts in OUTDIR (kernel, initrd,
 // cmdline) and the firmware input, found through VerifyContext::input_dirs
-// and checked against its recorded sha256 first.
+// and checked against its recorded sha256 first; and each entry's ID block
+// and ID auth when the recipe asked for them.
 #include <cstdio>
 #include <cstdlib>
 #include <type_traits>
@@ -12,6 +13,7 @@
 #include "base/file.h"
 #include "builder/measure/snp_policy.h"
 #include "builder/verify/verify.h"
+#include "firmware/snp_id_block.h"
 #include "firmware/snp_measure.h"
 
 namespace mkguest::attest {
@@ -89,6 +91,48 @@ void check_snp_policy(const json& snp, std::vector<Finding>* findings) {
   if (value != derived)
     findings->push_back({"snp", "policy.value",
                          "differs: manifest " + value + ", derived from its fields " + derived});
+}
+
+// An entry's ID block and ID auth (measurements.snp.id_block): the block is
+// the one snp_id_block_bytes makes of the entry's digest and the recorded
+// ids, SVN and policy; both signatures in the ID auth verify; the key digests
+// are those of the key structures it carries.
+void check_snp_id_block(const json& snp, const json& e, const std::string& subject,
+                        std::vector<Finding>* findings) {
+  const json* ids = find(snp, {"id_block"});
+  Bytes block, auth;
+  if (!base64_decode(find_string(e, {"id_block"}), &block) ||
+      !base64_decode(find_string(e, {"id_auth"}), &auth) || block.size() != 96 ||
+      auth.size() != 4096 || !ids) {
+    findings->push_back(
+        {"snp", subject + ".id_block", "not a 96-byte ID block and 4096-byte auth"});
+    return;
+  }
+  SnpIdBlockInputs in;
+  const json* svn = find(*ids, {"guest_svn"});
+  if (!from_hex(find_string(e, {"digest"}), &in.launch_digest) ||
+      !from_hex(find_string(*ids, {"family_id"}), &in.family_id) ||
+      !from_hex(find_string(*ids, {"image_id"}), &in.image_id) || !svn ||
+      !svn->is_number_unsigned() || in.launch_digest.size() != 48 || in.family_id.size() != 16 ||
+      in.image_id.size() != 16) {
+    findings->push_back({"snp", subject + ".id_block", "its recorded fields are malformed"});
+    return;
+  }
+  in.guest_svn = svn->get<std::uint32_t>();
+  in.policy = parse_hex(find_string(snp, {"policy", "value"}), 0);
+  if (snp_id_block_bytes(in) != block)
+    findings->push_back({"snp", subject + ".id_block",
+                         "differs from the ID block of the entry's digest, ids, SVN and policy"});
+  const Bytes id_key(auth.begin() + 0x240, auth.begin() + 0x644);
+  const Bytes author_key(auth.begin() + 0x880, auth.begin() + 0xc84);
+  if (!snp_verify_signature(id_key, Bytes(auth.begin() + 0x40, auth.begin() + 0x240), block))
+    findings->push_back({"snp", subject + ".id_auth", "the ID block signature does not verify"});
+  if (!snp_verify_signature(author_key, Bytes(auth.begin() + 0x680, auth.begin() + 0x880), id_key))
+    findings->push_back({"snp", subject + ".id_auth", "the ID key signature does not verify"});
+  if (to_hex(digest(HashAlg::kSha384, id_key)) != find_string(snp, {"id_key_digest"}))
+    findings->push_back({"snp", "id_key_digest", "differs from the ID key in " + subject});
+  if (to_hex(digest(HashAlg::kSha384, author_key)) != find_string(snp, {"author_key_digest"}))
+    findings->push_back({"snp", "author_key_digest", "differs from the author key in " + subject});
 }
 
 }  // namespace
@@ -183,6 +227,8 @@ bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings) {
     if (derived != recorded)
       findings->push_back(
           {"snp", subject, "differs: manifest " + recorded + ", derived " + derived});
+    if (find(e, {"id_block"}) || find(e, {"id_auth"}))
+      check_snp_id_block(*snp, e, subject, findings);
   }
   return true;
 }

@@ -1,6 +1,7 @@
 // `mkguest measure snp-id-block`: the ID block and key digests equal those of
 // snp-create-id-block (tests/vectors/snp_id_block/), and both signatures in
-// the ID auth structure verify (and fail once a byte changes).
+// the ID auth structure verify (and fail once a byte changes), and the ID auth
+// is the same on every run (RFC 6979 nonces).
 #include <openssl/evp.h>
 
 #include <catch2/catch.hpp>
@@ -54,6 +55,12 @@ TEST_CASE("snp-id-block matches snp-create-id-block and its signatures verify", 
   tampered[0x58] ^= 1;  // the policy
   CHECK_FALSE(snp_verify_signature(id_key, block_sig, tampered));
   CHECK_FALSE(snp_verify_signature(author_key, key_sig, author_key));
+  // The signatures use RFC 6979's nonce: a second run writes the same ID auth.
+  auto again = test::run_mkguest({"measure", "snp-id-block", "--measurement", ld, "--idkey",
+                                  "id.pem", "--authorkey", "author.pem"},
+                                 {}, dir);
+  REQUIRE(again.exit_code == 0);
+  CHECK(after(again.out, "id-auth=") == after(r.out, "id-auth="));
 }
 
 TEST_CASE("snp-id-block rejects keys that are not P-384", "[snp]") {

@@ -397,4 +397,39 @@ TEST_CASE("kata: kernel_verity_params are parsed as the Go runtime parses them",
   }
 }
 
+TEST_CASE("kata drop-ins: the SNP ID block and ID auth of each drop-in's launch digest",
+          "[kata][idblock]") {
+  TempDir t;
+  write_recipe(t, "${kata.runtime_params} mkguest.demo=1", "", kKata);
+  const fs::path vectors = source_dir() / "tests/vectors/snp_id_block";
+  fs::copy_file(vectors / "id.pem", t / "id.pem");
+  fs::copy_file(vectors / "author.pem", t / "author.pem");
+  std::string r = read_text(t / "recipe.yaml");
+  const std::string types = "    vcpu_types: [EPYC-v4, EPYC-Milan]\n";
+  r.replace(r.find(types), types.size(),
+            types + "    id_block: {id_key: id.pem, author_key: author.pem}\n");
+  write_text(t / "recipe.yaml", r);
+  auto b = run_mkguest({"build", "-q", "recipe.yaml", "-o", "out"}, {}, t.path());
+  INFO(b.err);
+  REQUIRE(b.exit_code == 0);
+  const json m = json::parse(read_text(t / "out/manifest.json"));
+  for (const auto& e : m["measurements"]["snp"]["launch_digests"]) {
+    if (e["vcpu_type"] != "EPYC-v4") continue;
+    const auto n = std::to_string(e["vcpus"].get<int>());
+    INFO(n);
+    const fs::path f = t / ("out/kata/configuration-qemu-snp-" + n + "vcpus.toml");
+    const std::string text = read_text(f);
+    CHECK(text.find("snp_id_block = \"" + e["id_block"].get<std::string>() + "\"\n") !=
+          std::string::npos);
+    CHECK(text.find("snp_id_auth = \"" + e["id_auth"].get<std::string>() + "\"\n") !=
+          std::string::npos);
+    // Keys of Kata's SNP template, with the Go field types (string).
+    const json k = model({f});
+    CHECK(k.is_object());
+  }
+  // Without an ID block, the drop-in names none.
+  CHECK(read_text(t / "out/kata/configuration-qemu-coco-dev.toml").find("snp_id") ==
+        std::string::npos);
+}
+
 }  // namespace mkguest::test
