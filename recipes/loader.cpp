@@ -149,6 +149,9 @@ MeasurementsSpec read_measurements(const Checker& c, const Node& n);
 ExportsSpec read_exports(const Checker& c, const Node& n);
 // Defined in recipes/initdata_spec.cpp.
 InitdataSpec read_initdata(const Checker& c, const Node& n);
+// Defined in recipes/igvm_spec.cpp.
+IgvmSpec read_igvm(const Checker& c, const Node& n);
+void resolve_igvm(const Checker& c, Recipe& r);
 
 Recipe load_recipe(const fs::path& path, const LoadOptions& opt) {
   fs::path resolved = (path.is_absolute() ? path : opt.cwd / path).lexically_normal();
@@ -216,6 +219,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     if (const Node* d = out.opt("direct")) r.outputs.direct = c.boolean(*d, "direct");
     if (const Node* u = out.opt("uki")) r.outputs.uki = read_uki(c, *u);
     if (const Node* se = out.opt("se")) r.outputs.se = read_se(c, *se);
+    if (const Node* ig = out.opt("igvm")) r.outputs.igvm = read_igvm(c, *ig);
     out.done();
   }
   if (const Node* n = top.opt("rootfs")) {
@@ -242,6 +246,7 @@ Recipe parse_recipe(const std::string& text, const fs::path& path, const LoadOpt
     c.fail(m ? m->mark : r.tree.mark,
            "measurements.tpm predicts the PCRs of a UKI boot: it needs outputs.uki");
   }
+  if (r.outputs.igvm.present) resolve_igvm(c, r);
   if (!r.outputs.direct && !r.outputs.uki.present) {
     const Node* o = r.tree.get("outputs");
     c.fail(o ? o->mark : r.tree.mark, "nothing to build: every output is disabled");

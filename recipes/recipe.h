@@ -259,10 +259,23 @@ struct InitdataSpec {
   Mark mark;
 };
 
+// `outputs.igvm`: IGVM files mirroring QEMU's SEV-SNP launch of the
+// measurements.snp firmware, one per platform and vCPU count (docs/igvm.md §7).
+struct IgvmSpec {
+  bool present = false;
+  std::vector<std::string> platforms = {"snp"};  // only snp: tdx is refused
+  std::vector<std::uint32_t> vcpus;              // empty: measurements.snp.vcpus
+  std::string vcpu_type;                         // or vcpu_sig; resolved by the loader
+  std::uint32_t vcpu_sig = 0;
+  std::uint64_t guest_features = 0;  // resolved by the loader
+  Mark mark;
+};
+
 struct OutputsSpec {
   bool direct = true;  // kernel, initrd, cmdline
   UkiSpec uki;
   SeSpec se;
+  IgvmSpec igvm;
 };
 
 // One piece of the cmdline as written (a string, or one list item), with its

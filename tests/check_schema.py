@@ -25,5 +25,17 @@ for path in recipes:
 if not list(validator.iter_errors({"name": "x", "kernal": "k"})):
     print("schema accepts an unknown key")
     bad += 1
+# outputs.igvm (no example uses it): its keys are accepted, tdx is not.
+igvm = {"name": "x", "kernel": "k",
+        "outputs": {"igvm": {"platforms": ["snp"], "vcpus": [1, 2], "vcpu_type": "EPYC-Milan",
+                             "guest_features": "0x1"}},
+        "measurements": {"snp": {"firmware": "f", "vcpu_types": "EPYC-Milan"}}}
+for err in validator.iter_errors(igvm):
+    print(f"outputs.igvm: {err.json_path}: {err.message}")
+    bad += 1
+igvm["outputs"]["igvm"]["platforms"] = ["tdx"]
+if not list(validator.iter_errors(igvm)):
+    print("schema accepts outputs.igvm.platforms tdx")
+    bad += 1
 print(f"{len(recipes)} recipes checked, {bad} problems")
 sys.exit(1 if bad or not recipes else 0)

@@ -66,6 +66,14 @@ void add_snp(Summary& s, const json& snp, const std::string& source) {
       g.values.push_back({label, str(d, "digest", w, source)});
     }
   }
+  // outputs.igvm: each file's digest (docs/igvm.md §7).
+  auto ig = snp.find("igvm");
+  if (ig != snp.end() && ig->is_array()) {
+    for (const auto& d : *ig) {
+      const std::string w = "measurements.snp.igvm[]";
+      g.values.push_back({"IGVM " + str(d, "file", w, source), str(d, "digest", w, source)});
+    }
+  }
   s.groups.push_back(g);
 }
 

@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "builder/attest/exports.h"
 #include "builder/attest/kata.h"
+#include "builder/pipeline/igvm_stage.h"
 #include "builder/pipeline/initdata_stage.h"
 #include "builder/pipeline/initrd.h"
 #include "builder/pipeline/plan.h"
@@ -40,6 +41,8 @@ std::map<std::string, Artifact> BuildArtifacts::by_role() const {
   for (const auto* a : {&initrd, &rootfs, &rootfs_verity, &disk, &cmdline, &kernel, &uki, &se,
                         &se_header, &initdata, &initdata_annotation})
     if (*a) out.emplace((*a)->role, **a);
+  for (const auto& a : igvm)
+    if (a) out.emplace(a->role, *a);
   return out;
 }
 
@@ -194,6 +197,7 @@ constexpr Stage kStages[] = {
      stage_measure_tdx},
     {"measure snp", [](const BuildPlan& p) { return recipe_of(p).measurements.snp.present; },
      stage_measure_snp},
+    {"igvm", [](const BuildPlan& p) { return recipe_of(p).outputs.igvm.present; }, stage_igvm},
     {"bind initdata", [](const BuildPlan& p) { return recipe_of(p).initdata.present; },
      bind_initdata},
     {"manifest", [](const BuildPlan&) { return true; }, stage_manifest},

@@ -4,7 +4,7 @@
 // every input file opened and hashed once); then a table of stages runs in a
 // fixed order, each applying or not by the plan:
 //   initrd -> [rootfs + verity] -> cmdline -> kernel -> [uki, se, initdata]
-//   -> [measure tdx, measure snp, bind initdata] -> manifest -> [exports]
+//   -> [measure tdx, measure snp, igvm, bind initdata] -> manifest -> [exports]
 // A stage reads the plan's input bytes and the typed artifacts that earlier
 // stages wrote (BuildArtifacts), never a file by name.
 #pragma once
@@ -71,6 +71,7 @@ struct BuildArtifacts {
   std::optional<Artifact> se_header;
   std::optional<Artifact> initdata;             // initdata.toml
   std::optional<Artifact> initdata_annotation;  // Kata's annotation value
+  std::vector<std::optional<Artifact>> igvm;    // outputs.igvm, one per file
   // Every artifact written, by role.
   std::map<std::string, Artifact> by_role() const;
 };

@@ -30,11 +30,8 @@ snp::SnpPolicy snp_policy_of(const recipe::SnpSpec& s) {
   return p;
 }
 
-void stage_measure_snp(BuildContext& ctx) {
+bool snp_uses_kernel_hashes(const BuildContext& ctx, const SevFirmware& fw) {
   const recipe::SnpSpec& s = ctx.recipe.measurements.snp;
-  const InputFile& fw_file = *ctx.plan.snp.firmware;
-  ByteReader reader(fw_file.bytes(), s.firmware_display);
-  SevFirmware fw = parse_sev_firmware(reader);
   const KernelHashes want = ctx.plan.snp.kernel_hashes;
   bool hashes = want == KernelHashes::kOn ||
                 (want == KernelHashes::kAuto && fw.has_section(SevSectionType::kSnpKernelHashes));
@@ -54,6 +51,24 @@ void stage_measure_snp(BuildContext& ctx) {
                          "with kernel hashes (OVMF AmdSevX64), or set 'kernel_hashes: false' to "
                          "accept a digest that binds no kernel");
   }
+  return hashes;
+}
+
+std::optional<SevHashes> snp_hashes_table(const BuildContext& ctx, const SevFirmware& fw) {
+  if (!snp_uses_kernel_hashes(ctx, fw)) return std::nullopt;
+  // The artifacts' digests were taken while they were written.
+  const Bytes empty = digest(HashAlg::kSha256, "");
+  if (!ctx.artifacts.kernel) throw InternalError("measurements.snp: no kernel artifact");
+  return sev_hashes_from(ctx.artifacts.kernel->sha256,
+                         ctx.artifacts.initrd ? ctx.artifacts.initrd->sha256 : empty, ctx.cmdline);
+}
+
+void stage_measure_snp(BuildContext& ctx) {
+  const recipe::SnpSpec& s = ctx.recipe.measurements.snp;
+  const InputFile& fw_file = *ctx.plan.snp.firmware;
+  ByteReader reader(fw_file.bytes(), s.firmware_display);
+  SevFirmware fw = parse_sev_firmware(reader);
+  const bool hashes = snp_uses_kernel_hashes(ctx, fw);
   Coverage covers;
   covers.firmware = true;
   covers.kernel = covers.initrd = covers.cmdline = hashes;
@@ -62,15 +77,7 @@ void stage_measure_snp(BuildContext& ctx) {
                hashes ? "the cmdline carries no verity root hash"
                       : "kernel_hashes: false; the firmware " + s.firmware_display +
                             " has no SNP_KERNEL_HASHES section");
-  std::optional<SevHashes> table;
-  if (hashes) {
-    // The artifacts' digests were taken while they were written.
-    const Bytes empty = digest(HashAlg::kSha256, "");
-    if (!ctx.artifacts.kernel) throw InternalError("measurements.snp: no kernel artifact");
-    table =
-        sev_hashes_from(ctx.artifacts.kernel->sha256,
-                        ctx.artifacts.initrd ? ctx.artifacts.initrd->sha256 : empty, ctx.cmdline);
-  }
+  const std::optional<SevHashes> table = snp_hashes_table(ctx, fw);
   // The vCPU signatures: named types first, then explicit signatures.
   std::vector<std::pair<std::string, std::uint32_t>> sigs;
   for (const auto& t : s.vcpu_types) {

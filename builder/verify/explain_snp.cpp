@@ -190,6 +190,17 @@ ExplainCheck check_measurement(const VerifyContext& ctx, const evidence::SnpRepo
       c.details["launch"] = params_json(rec[i].first);
       return c;
     }
+  // outputs.igvm: a guest launched from one of the build's IGVM files.
+  if (const json* igvm = find(*snp, {"igvm"}); igvm && igvm->is_array())
+    for (std::size_t i = 0; i < igvm->size(); ++i)
+      if (find_string((*igvm)[i], {"digest"}) == c.actual) {
+        c.status = ExplainStatus::kMatch;
+        c.expected = c.actual;
+        c.why.push_back("MEASUREMENT is the manifest's measurements.snp.igvm[" + std::to_string(i) +
+                        "]: the launch of the IGVM file " + find_string((*igvm)[i], {"file"}));
+        c.details["igvm"] = (*igvm)[i];
+        return c;
+      }
   c.expected = std::to_string(rec.size()) + " launch digest" + (rec.size() == 1 ? "" : "s");
   c.why.push_back("MEASUREMENT is none of the manifest's launch digests");
   std::vector<Finding> notes;

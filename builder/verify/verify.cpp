@@ -162,6 +162,10 @@ std::vector<VerifyCheck> default_verify_checks() {
        "the init-data digest, HOST_DATA, MRCONFIGID, PCR 8 and annotation derived again from "
        "initdata.toml",
        check_initdata},
+      {"igvm",
+       "every IGVM file of measurements.snp.igvm measured again, and written again from the "
+       "firmware input and the outputs",
+       check_igvm},
   };
 }
 

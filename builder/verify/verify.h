@@ -76,6 +76,8 @@ std::string output_file(const json& manifest, const std::string& role);
 bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings);
 // measurements.tdx re-derived from the outputs, the firmware and the profile.
 bool check_tdx(const VerifyContext& ctx, std::vector<Finding>* findings);
+// Defined in check_igvm.cpp: measurements.snp.igvm (docs/igvm.md §7).
+bool check_igvm(const VerifyContext& ctx, std::vector<Finding>* findings);
 // Defined in check_initdata.cpp.
 bool check_initdata(const VerifyContext& ctx, std::vector<Finding>* findings);
 // The UKI: sections, Authenticode digests, stub version, signatures, and

@@ -62,7 +62,8 @@ TEST_CASE("the stage table is in build order", "[pipeline]") {
   for (const Stage& s : build_stages()) labels.push_back(s.label);
   CHECK(labels == std::vector<std::string>{"initrd", "rootfs + verity", "rootfs", "cmdline",
                                            "kernel", "uki", "se", "initdata", "measure tdx",
-                                           "measure snp", "bind initdata", "manifest", "exports"});
+                                           "measure snp", "igvm", "bind initdata", "manifest",
+                                           "exports"});
 }
 
 TEST_CASE("a build opens each input once and runs only the stages it needs", "[pipeline]") {

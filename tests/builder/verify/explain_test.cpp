@@ -52,6 +52,24 @@ TEST_CASE("explain snp: a report of the recorded launch matches", "[explain]") {
   CHECK_THAT(why(check(r, "signature")), Catch::Contains("not checked"));
 }
 
+TEST_CASE("explain snp: a report of a launch from the build's IGVM file matches",
+          "[explain][igvm]") {
+  Build b;
+  // outputs.igvm for 2 vCPUs, a count the launch digests do not hold: its
+  // digest is the reference tool's for that launch (igvm_recipe_test.cpp).
+  auto m = attest::json::parse(test::read_text(b.out / "manifest.json"));
+  m["measurements"]["snp"]["igvm"] = {{{"file", "snp-2vcpu.igvm"}, {"digest", milan(2)}}};
+  test::write_text(b.out / "manifest.json", m.dump(2));
+  const auto r = b.explain(b.report(milan(2)));
+  CHECK(r.matches());
+  const auto& c = check(r, "measurement");
+  CHECK(c.status == ExplainStatus::kMatch);
+  CHECK_THAT(why(c), Catch::Contains("measurements.snp.igvm[0]: the launch of the IGVM file "
+                                     "snp-2vcpu.igvm"));
+  // A report of neither is still explained against the launch digests.
+  CHECK(!b.explain(b.report(std::string(96, 'a')), false).matches());
+}
+
 TEST_CASE("explain snp: names the vCPU count", "[explain]") {
   Build b;
   const auto r = b.explain(b.report(milan(2)));
