@@ -3,6 +3,7 @@
 // is read and parsed before anything is printed; exit 0 when everything
 // matches, 1 when a check found (and explained) a difference, 2 when an
 // evidence file is not evidence.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -129,6 +130,10 @@ void run(const ExplainArgs& a) {
                            std::to_string(bytes.size()) + " bytes");
     parsed.emplace_back(evidence::parse_snp_report(bytes, f));
   }
+  if (!a.pcrs.empty() && std::none_of(parsed.begin(), parsed.end(), [](const auto& p) {
+        return std::holds_alternative<evidence::TpmEventLog>(p);
+      }))
+    throw UsageError("explain: --pcrs needs a TPM event log among the evidence files");
   std::vector<attest::ExplainResult> results;
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     if (const auto* r = std::get_if<evidence::SnpReport>(&parsed[i]))

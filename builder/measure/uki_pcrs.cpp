@@ -75,10 +75,14 @@ std::vector<tpm::Section> measured_sections(const UkiFacts& f, std::size_t profi
   return out;
 }
 
-std::vector<tpm::PcrEvent> uki_events(std::span<const std::uint8_t> uki, const std::string& name,
-                                      const UkiFacts& f, HashAlg alg, const std::string& path) {
-  if (path != "qemu-kernel" && path != "disk")
-    throw ValueError("unknown UKI boot path \"" + path + "\" (qemu-kernel or disk)");
+// The events of both boot paths (the digests computed once).
+struct BootEvents {
+  std::vector<tpm::PcrEvent> qemu_kernel, disk;
+};
+
+BootEvents uki_events(std::span<const std::uint8_t> uki, const std::string& name, const UkiFacts& f,
+                      HashAlg alg) {
+  BootEvents both;
   std::vector<tpm::PcrEvent> ev;
   // PCR 4: the UKI's Authenticode digest, the boot-option action, the
   // separator, and the kernel the stub starts with LoadImage (stubs < 258).
@@ -89,11 +93,6 @@ std::vector<tpm::PcrEvent> uki_events(std::span<const std::uint8_t> uki, const s
                            "\"Calling EFI Application from Boot Option\" (OVMF)"};
   const tpm::PcrEvent sep{4, tpm::kEvSeparator, digest(alg, tpm::separator()),
                           "the separator (OVMF, at the first boot attempt)"};
-  if (path == "qemu-kernel") {
-    ev.insert(ev.end(), {a_uki, call, sep});
-  } else {
-    ev.insert(ev.end(), {call, sep, a_uki});
-  }
   if (f.major < 258 && !f.linux_pe.empty()) {
     try {
       ev.push_back({4, tpm::kEvEfiBootServicesApplication,
@@ -116,7 +115,11 @@ std::vector<tpm::PcrEvent> uki_events(std::span<const std::uint8_t> uki, const s
   }
   const auto p11 = tpm::pcr11_events(alg, measured_sections(f, 0), f.major);
   ev.insert(ev.end(), p11.begin(), p11.end());
-  return ev;
+  both.qemu_kernel = {a_uki, call, sep};
+  both.disk = {call, sep, a_uki};
+  for (auto* path : {&both.qemu_kernel, &both.disk})
+    path->insert(path->end(), ev.begin(), ev.end());
+  return both;
 }
 
 }  // namespace
@@ -124,7 +127,10 @@ std::vector<tpm::PcrEvent> uki_events(std::span<const std::uint8_t> uki, const s
 std::vector<tpm::PcrEvent> predict_uki_events(std::span<const std::uint8_t> uki,
                                               const std::string& name, HashAlg bank,
                                               const std::string& path) {
-  return uki_events(uki, name, uki_facts(uki, name), bank, path);
+  if (path != "qemu-kernel" && path != "disk")
+    throw ValueError("unknown UKI boot path \"" + path + "\" (qemu-kernel or disk)");
+  BootEvents both = uki_events(uki, name, uki_facts(uki, name), bank);
+  return path == "disk" ? std::move(both.disk) : std::move(both.qemu_kernel);
 }
 
 nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::string& name,
@@ -151,8 +157,9 @@ nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::st
     const std::string bank(hash_name(alg));
     pcr11[bank] = pcr11_of(alg, measured_sections(f, 0));
     // PCR 4 and PCR 9: the events of each boot path, replayed.
-    const auto qemu = uki_events(uki, name, f, alg, "qemu-kernel");
-    const auto disk = uki_events(uki, name, f, alg, "disk");
+    const BootEvents both = uki_events(uki, name, f, alg);
+    const auto& qemu = both.qemu_kernel;
+    const auto& disk = both.disk;
     pcr4[bank] = {{"qemu-kernel", to_hex(tpm::replay_events(alg, qemu, 4))},
                   {"disk", to_hex(tpm::replay_events(alg, disk, 4))}};
     // A direct boot: the kernel as QEMU hands it to OVMF (setup header

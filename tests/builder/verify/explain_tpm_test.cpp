@@ -203,6 +203,11 @@ TEST_CASE("explain tpm: the CLI reads the log, PCR files, and says bad evidence"
   r = test::run_mkguest({"explain", out, log, "--pcrs", (g.dir / "tpm0").string()});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("pcr-sha256/4:1: error: not a sha256 PCR value"));
+  r = test::run_mkguest({"explain", out,
+                         (test::source_dir() / "tests/vectors/tdx_quote/quote-v4.dat").string(),
+                         "--pcrs", (g.dir / "pcrs.yaml").string()});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("--pcrs needs a TPM event log"));
   Bytes bytes = read_file(log);
   bytes.resize(bytes.size() - 7);
   write_file(g.dir / "cut.bin", bytes);
