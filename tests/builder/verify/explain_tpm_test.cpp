@@ -6,6 +6,7 @@
 // one thing changed per case: another UKI booted, an extra event, a missing
 // event, PCR values that are not the log's.
 #include <catch2/catch.hpp>
+#include <sstream>
 #include <string>
 
 #include "base/encoding.h"
@@ -14,6 +15,7 @@
 #include "builder/formats/evidence/tcg_log.h"
 #include "builder/measure/uki_pcrs.h"
 #include "builder/verify/explain.h"
+#include "firmware/tpm_pcr.h"
 #include "tests/test_util.h"
 
 namespace mkguest {
@@ -215,6 +217,123 @@ TEST_CASE("explain tpm: the CLI reads the log, PCR files, and says bad evidence"
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("cut.bin:0x"));
   CHECK(r.out.empty());
+}
+
+}  // namespace mkguest
+
+namespace mkguest {
+namespace {
+
+// A recorded boot of tests/e2e/boot-e2e.sh (tests/e2e/records/README.md): its
+// firmware event log (base64 between @@EVENTLOG-BEGIN/END), the SHA-256 PCRs
+// the guest read (@@PCR sha256 N HEX) and its command line (@@CMDLINE).
+struct Record {
+  Bytes log;
+  evidence::PcrValues pcrs;
+  std::string cmdline;
+  explicit Record(const std::string& name) {
+    std::istringstream in(test::read_text(test::source_dir() / "tests/e2e/records" / name));
+    std::string line, b64;
+    bool in_log = false;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line == "@@EVENTLOG-BEGIN")
+        in_log = true;
+      else if (line == "@@EVENTLOG-END")
+        in_log = false;
+      else if (in_log)
+        b64 += line;
+      else if (line.rfind("@@CMDLINE ", 0) == 0)
+        cmdline = line.substr(10);
+      else if (line.rfind("@@PCR sha256 ", 0) == 0) {
+        std::istringstream f(line.substr(13));
+        unsigned i = 0;
+        std::string hex;
+        f >> i >> hex;
+        REQUIRE(from_hex(hex, &pcrs[HashAlg::kSha256][i]));
+      }
+    }
+    REQUIRE(base64_decode(b64, &log));
+    REQUIRE(pcrs[HashAlg::kSha256].size() == 16);
+  }
+};
+
+std::vector<const evidence::TpmEvent*> events_of(const evidence::TpmEventLog& log, unsigned pcr) {
+  std::vector<const evidence::TpmEvent*> out;
+  for (const auto& e : log.events)
+    if (e.pcr == pcr && e.type != 3) out.push_back(&e);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("explain tpm: real boots' logs replay to the PCRs the guest read", "[explain][tpm]") {
+  for (const char* name : {"direct.out", "uki-kernel.out", "uki-esp.out"}) {
+    INFO(name);
+    const Record rec(name);
+    const auto log = evidence::parse_tcg_log(rec.log, name);
+    const auto regs = evidence::replay_tcg_log(log);
+    for (const auto& [i, value] : rec.pcrs.at(HashAlg::kSha256)) {
+      INFO("PCR " << i);
+      // PCR 10 is IMA's: the kernel extends it after boot, with a log of its own.
+      if (i == 10)
+        CHECK(to_hex(regs.at(HashAlg::kSha256)[i]) != to_hex(value));
+      else
+        CHECK(to_hex(regs.at(HashAlg::kSha256)[i]) == to_hex(value));
+    }
+    // explain, with the recorded values as the manifest's: every check
+    // matches, the replay is the PCRs (no UKI in OUTDIR: events not named).
+    test::TempDir d;
+    const auto& v = rec.pcrs.at(HashAlg::kSha256);
+    attest::json tpm = {{"pcr4", {{"sha256", {{"disk", to_hex(v.at(4))}}}}},
+                        {"pcr11", {{"sha256", {{{"phase", ""}, {"value", to_hex(v.at(11))}}}}}},
+                        {"pcr12", {{"sha256", to_hex(v.at(12))}}}};
+    const attest::VerifyContext ctx{d.path(), {{"measurements", {{"tpm", tpm}}}}, "m.json"};
+    const auto r = attest::explain_tpm_log(ctx, log, rec.pcrs, name, "pcrs");
+    CHECK(r.matches());
+    CHECK(check(r, "event_log").status == ExplainStatus::kMatch);
+    CHECK_THAT(why(check(r, "event_log")),
+               Catch::Contains("PCR 10 (sha256) has no event in the firmware log: extended after "
+                               "boot (IMA, systemd), not compared"));
+    CHECK(check(r, "pcr4").status == ExplainStatus::kMatch);
+    // The same log against another PCR 4 value: named, without the UKI.
+    tpm["pcr4"]["sha256"]["disk"] = std::string(64, '0');
+    const attest::VerifyContext other{d.path(), {{"measurements", {{"tpm", tpm}}}}, "m.json"};
+    CHECK_THAT(why(check(attest::explain_tpm_log(other, log, rec.pcrs, name, "pcrs"), "pcr4")),
+               Catch::Contains("is not in the output directory"));
+  }
+  // The UKI boots' events are the ones predict_uki_events models: PCR 4's
+  // order per boot path with the action and separator, PCR 9's LoadOptions
+  // (the command line as UTF-16LE), PCR 11's .cmdline content (EV_IPL).
+  const Bytes call = digest(HashAlg::kSha256, tpm::calling_efi_application());
+  const Bytes sep = digest(HashAlg::kSha256, tpm::separator());
+  for (const auto& [name, order] :
+       {std::pair<std::string, std::vector<std::uint32_t>>{
+            "uki-esp.out",
+            {tpm::kEvEfiAction, tpm::kEvSeparator, tpm::kEvEfiBootServicesApplication,
+             tpm::kEvEfiBootServicesApplication}},
+        {"uki-kernel.out",
+         {tpm::kEvEfiBootServicesApplication, tpm::kEvEfiAction, tpm::kEvSeparator,
+          tpm::kEvEfiBootServicesApplication}}}) {
+    INFO(name);
+    const Record rec(name);
+    const auto log = evidence::parse_tcg_log(rec.log, name);
+    const auto p4 = events_of(log, 4);
+    REQUIRE(p4.size() == order.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      CHECK(p4[i]->type == order[i]);
+      if (order[i] == tpm::kEvEfiAction) CHECK(p4[i]->digests.at(HashAlg::kSha256) == call);
+      if (order[i] == tpm::kEvSeparator) CHECK(p4[i]->digests.at(HashAlg::kSha256) == sep);
+    }
+    const auto p9 = events_of(log, 9);
+    REQUIRE(p9.size() == 2);
+    CHECK(p9[0]->digests.at(HashAlg::kSha256) ==
+          digest(HashAlg::kSha256, tpm::utf16le_with_nul(rec.cmdline)));
+    const auto p11 = events_of(log, 11);
+    REQUIRE(p11.size() >= 6);
+    CHECK(p11[5]->type == tpm::kEvIpl);
+    CHECK(p11[5]->digests.at(HashAlg::kSha256) == digest(HashAlg::kSha256, rec.cmdline));
+  }
 }
 
 }  // namespace mkguest
