@@ -85,7 +85,7 @@ std::vector<std::pair<std::string, std::string>> predicted_values(const json& tp
   if (v->is_string()) out.emplace_back("", v->get<std::string>());
   if (v->is_object())
     for (const auto& [k, x] : v->items())
-      if (x.is_string() && (pcr != 9 || k == "uki")) out.emplace_back(k, x.get<std::string>());
+      if (x.is_string()) out.emplace_back(k, x.get<std::string>());
   if (v->is_array())
     for (const auto& x : *v) out.emplace_back(find_string(x, {"phase"}), find_string(x, {"value"}));
   return out;
