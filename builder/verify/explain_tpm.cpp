@@ -136,7 +136,7 @@ ExplainCheck check_pcr(const json& tpm, unsigned pcr, HashAlg bank, const Bytes&
   }
   if (best.message) {
     c.why.push_back(*best.message);
-    best.details["path"] = best_path == 0 ? "qemu-kernel" : "disk";
+    if (pcr == 4) best.details["path"] = best_path == 0 ? "qemu-kernel" : "disk";
     c.details["first_difference"] = best.details;
   } else if (pcr == 11) {
     c.why.push_back(
@@ -154,10 +154,16 @@ ExplainCheck check_pcr(const json& tpm, unsigned pcr, HashAlg bank, const Bytes&
 // extends and the firmware log does not hold: the replay plus a phase path.
 std::optional<std::string> phase_reaching(HashAlg bank, Bytes reg, const Bytes& quoted) {
   if (reg == quoted) return std::string();
+  // The words of the longest default phase path, one at a time.
+  const std::string all = tpm::default_phases().back();
   std::string words;
-  for (const char* w : {"enter-initrd", "leave-initrd", "sysinit", "ready"}) {
+  for (std::size_t start = 0; start < all.size();) {
+    std::size_t end = all.find(':', start);
+    if (end == std::string::npos) end = all.size();
+    const std::string w = all.substr(start, end - start);
+    start = end + 1;
     tpm::extend(reg, bank, as_bytes(w));
-    words += (words.empty() ? "" : ":") + std::string(w);
+    words += (words.empty() ? "" : ":") + w;
     if (reg == quoted) return words;
   }
   return std::nullopt;
