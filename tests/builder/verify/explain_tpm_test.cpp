@@ -175,6 +175,17 @@ TEST_CASE("explain tpm: an event the prediction lacks, and one the log lacks", "
                              "(Authenticode of the UKI's .linux"));
 }
 
+TEST_CASE("explain tpm: a manifest without vTPM predictions", "[explain][tpm]") {
+  Guest g;
+  if (!g.ok) return;
+  g.write({});
+  const auto log = evidence::parse_tcg_log(read_file(g.dir / "log.bin"), "log.bin");
+  const attest::VerifyContext ctx{g.out, {{"manifest_version", 1}}, "manifest.json"};
+  const auto r = attest::explain_tpm_log(ctx, log, {}, "log.bin", "");
+  CHECK(!r.matches());
+  CHECK_THAT(why(check(r, "pcr4")), Catch::Contains("the manifest has no vTPM predictions"));
+}
+
 TEST_CASE("explain tpm: PCR values that are not the log's", "[explain][tpm]") {
   Guest g;
   if (!g.ok) return;
