@@ -1,91 +1,40 @@
 // CCEL (TCG2 crypto-agile, SHA-384) parsing, writing, replay and comparison (see ccel.h).
 #include "firmware/ccel.h"
 
-#include <map>
-
 #include "base/byte_reader.h"
 #include "base/byte_writer.h"
 #include "base/error.h"
+#include "firmware/tcg2_log.h"
 
 namespace mkguest::tdx {
 namespace {
 
 constexpr std::uint16_t kAlgSha384 = 0x000C;
-constexpr std::uint32_t kMaxEventSize = 16u << 20;
-constexpr std::uint32_t kMaxDigests = 16;
-
-bool all_filler(const ByteReader& r, std::size_t pos) {
-  for (std::size_t i = pos; i < r.size(); ++i)
-    if (r.u8(i) != 0xFF && r.u8(i) != 0x00) return false;
-  return true;
-}
 
 }  // namespace
 
 CcelLog parse_ccel(std::span<const std::uint8_t> bytes, const std::string& source) {
+  // The shared TCG2 reader; the CCEL's own rules on top: SHA-384 declared,
+  // measured events carry it, MR indices 1..4, a filled log-area tail.
+  const tcg::Log raw = tcg::parse_log(bytes, source, {.filler_tail = true});
   ByteReader r(bytes, source);
-  // Header: TCG_PCR_EVENT (SHA-1 format) carrying TCG_EfiSpecIDEvent.
-  if (r.size() < 32) r.fail(0, "event log shorter than its header event");
-  if (r.le32(4) != kEvNoAction) r.fail(4, "first event is not EV_NO_ACTION (no Spec ID header)");
-  const std::uint32_t hsize = r.le32(28);
-  r.need(32, hsize, "Spec ID event");
-  if (hsize < 29 || r.cstring(32, 16) != "Spec ID Event03")
-    r.fail(32, "header event is not a TCG2 crypto-agile \"Spec ID Event03\"");
-  const std::uint32_t nalg = r.le32(32 + 24);
-  if (nalg == 0 || nalg > kMaxDigests)
-    r.fail(32 + 24, "Spec ID lists " + std::to_string(nalg) + " algorithms");
-  if (hsize < 28 + 4ull * nalg + 1) r.fail(28, "Spec ID event too short for its algorithm list");
-  std::map<std::uint16_t, std::uint16_t> sizes;
-  for (std::uint32_t i = 0; i < nalg; ++i) {
-    const std::size_t o = 32 + 28 + 4ull * i;
-    const std::uint16_t alg = r.le16(o), sz = r.le16(o + 2);
-    if (sz == 0 || sz > 64) r.fail(o + 2, "digest size " + std::to_string(sz) + " is invalid");
-    sizes[alg] = sz;
-  }
-  if (!sizes.count(kAlgSha384) || sizes[kAlgSha384] != 48)
-    r.fail(32 + 28, "Spec ID event does not declare SHA-384 (0x000c, 48 bytes)");
+  bool sha384 = false;
+  for (const auto& a : raw.algorithms) sha384 = sha384 || (a.id == kAlgSha384 && a.size == 48);
+  if (!sha384) r.fail(32 + 28, "Spec ID event does not declare SHA-384 (0x000c, 48 bytes)");
   CcelLog log;
-  std::size_t pos = 32 + hsize;
-  while (pos < r.size()) {
-    if (r.size() - pos < 4 || r.le32(pos) == 0xFFFFFFFFu || all_filler(r, pos)) {
-      if (!all_filler(r, pos)) r.fail(pos, "data after the end-of-log marker");
-      break;
-    }
+  for (const auto& x : raw.events) {
     LogEvent e;
-    e.offset = pos;
-    ByteCursor c(r, pos);
-    e.mr_index = c.le32();
-    e.type = c.le32();
-    const std::size_t count_off = c.pos();
-    const std::uint32_t count = c.le32();
-    if (count > kMaxDigests)
-      r.fail(count_off, "event digest count " + std::to_string(count) + " is invalid");
-    for (std::uint32_t i = 0; i < count; ++i) {
-      const std::size_t alg_off = c.pos();
-      const std::uint16_t alg = c.le16();
-      auto it = sizes.find(alg);
-      if (it == sizes.end())
-        r.fail(alg_off,
-               "digest algorithm " + hex_offset(alg) + " not declared in the Spec ID event");
-      auto d = c.bytes(it->second);
-      if (alg == kAlgSha384) {
-        if (!e.sha384.empty()) r.fail(alg_off, "two SHA-384 digests in one event");
-        e.sha384.assign(d.begin(), d.end());
-      }
-    }
-    const std::size_t size_off = c.pos();
-    const std::uint32_t size = c.le32();
-    if (size > kMaxEventSize)
-      r.fail(size_off, "event data size " + std::to_string(size) + " is too large");
-    auto d = c.bytes(size);
-    e.data.assign(d.begin(), d.end());
+    e.offset = x.offset;
+    e.mr_index = x.index;
+    e.type = x.type;
+    if (const Bytes* d = x.digest(kAlgSha384)) e.sha384 = *d;
+    e.data = x.data;
     if (e.type != kEvNoAction) {
-      if (e.sha384.empty()) r.fail(count_off, "measured event has no SHA-384 digest");
+      if (e.sha384.empty()) r.fail(x.offset + 8, "measured event has no SHA-384 digest");
       if (e.mr_index < 1 || e.mr_index > 4)
-        r.fail(pos, "MR index " + std::to_string(e.mr_index) + " is not an RTMR (1..4)");
+        r.fail(x.offset, "MR index " + std::to_string(e.mr_index) + " is not an RTMR (1..4)");
     }
     log.events.push_back(std::move(e));
-    pos = c.pos();
   }
   return log;
 }

@@ -42,17 +42,29 @@ void extend(Bytes& reg, HashAlg alg, std::span<const std::uint8_t> data) {
   extend_digest(reg, alg, d);
 }
 
-Bytes pcr11(HashAlg alg, const std::vector<Section>& sections, int major,
-            const std::string& phase_path) {
-  Bytes reg = zero_register(alg);
+std::vector<PcrEvent> pcr11_events(HashAlg alg, const std::vector<Section>& sections, int major) {
+  std::vector<PcrEvent> out;
   for (const auto& name : pcr11_sections(major)) {
     const auto it = std::find_if(sections.begin(), sections.end(),
                                  [&](const Section& s) { return s.name == name; });
     if (it == sections.end() || it->data.empty()) continue;
     const std::string with_nul(name.c_str(), name.size() + 1);
-    extend(reg, alg, as_bytes(with_nul));
-    extend(reg, alg, it->data);
+    out.push_back({11, kEvIpl, digest(alg, as_bytes(with_nul)), "the UKI's section name " + name});
+    out.push_back({11, kEvIpl, digest(alg, it->data), "the UKI's " + name + " section"});
   }
+  return out;
+}
+
+Bytes replay_events(HashAlg alg, const std::vector<PcrEvent>& events, unsigned pcr) {
+  Bytes reg = zero_register(alg);
+  for (const auto& e : events)
+    if (e.pcr == pcr) extend_digest(reg, alg, e.digest);
+  return reg;
+}
+
+Bytes pcr11(HashAlg alg, const std::vector<Section>& sections, int major,
+            const std::string& phase_path) {
+  Bytes reg = replay_events(alg, pcr11_events(alg, sections, major), 11);
   std::size_t start = 0;
   while (start <= phase_path.size()) {
     std::size_t colon = phase_path.find(':', start);

@@ -43,6 +43,26 @@ void extend(Bytes& reg, HashAlg alg, std::span<const std::uint8_t> data);
 void extend_digest(Bytes& reg, HashAlg alg, std::span<const std::uint8_t> digest);
 Bytes zero_register(HashAlg alg);
 
+// One event a boot logs (TCG_PCR_EVENT2): the register, the event type, the
+// digest extended, and what it is, in terms of the build's inputs.
+struct PcrEvent {
+  unsigned pcr = 0;
+  std::uint32_t type = 0;
+  Bytes digest;
+  std::string what;
+};
+// TCG event types of the predicted events.
+constexpr std::uint32_t kEvSeparator = 0x4, kEvEventTag = 0x6, kEvIpl = 0xD,
+                        kEvEfiBootServicesApplication = 0x80000003, kEvEfiAction = 0x80000007;
+
+// The stub's PCR 11 events (EV_IPL): for each section of the canonical order
+// present and non-empty, H(name + NUL) then H(content).
+std::vector<PcrEvent> pcr11_events(HashAlg alg, const std::vector<Section>& sections,
+                                   int stub_major);
+
+// Register `pcr` after `events` (the others skipped), from zero.
+Bytes replay_events(HashAlg alg, const std::vector<PcrEvent>& events, unsigned pcr);
+
 // PCR 11 after the stub measured `sections` (any order; duplicates: the
 // first) and systemd-pcrphase extended the words of `phase_path` (split at
 // ':', empty words skipped; "" or ":" = none).

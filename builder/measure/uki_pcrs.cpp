@@ -40,23 +40,106 @@ std::string profile_id(const std::vector<UkiSectionInput>& sections) {
   return "";
 }
 
+// The UKI's parsed facts the predictions need.
+struct UkiFacts {
+  pe::PeImage p;
+  std::string version;
+  int major = 257;
+  std::vector<UkiSectionInput> all;
+  std::span<const std::uint8_t> linux_pe, initrd;
+  std::string cmdline;
+  bool has_pcrpkey = false;
+};
+
+UkiFacts uki_facts(std::span<const std::uint8_t> uki, const std::string& name) {
+  UkiFacts f;
+  f.p = pe::parse_pe_image(uki, name);
+  f.version = stub_version(uki, name);
+  f.major = f.version.empty() ? 257 : tpm::stub_major(f.version);
+  for (const auto& s : f.p.sections) f.all.push_back({s.name, pe::section_data(uki, s)});
+  auto section = [&](const char* n) -> std::span<const std::uint8_t> {
+    const pe::SectionHeader* s = f.p.find(n);
+    return s ? pe::section_data(uki, *s) : std::span<const std::uint8_t>();
+  };
+  f.linux_pe = section(".linux");
+  f.initrd = section(".initrd");
+  const auto cmdline_bytes = section(".cmdline");
+  f.cmdline.assign(cmdline_bytes.begin(), cmdline_bytes.end());
+  f.has_pcrpkey = f.p.find(".pcrpkey") != nullptr;
+  return f;
+}
+
+std::vector<tpm::Section> measured_sections(const UkiFacts& f, std::size_t profile) {
+  std::vector<tpm::Section> out;
+  for (const auto& s : profile_view(f.all, profile)) out.push_back({s.name, s.data});
+  return out;
+}
+
+// The events of both boot paths (the digests computed once).
+struct BootEvents {
+  std::vector<tpm::PcrEvent> qemu_kernel, disk;
+};
+
+BootEvents uki_events(std::span<const std::uint8_t> uki, const std::string& name, const UkiFacts& f,
+                      HashAlg alg) {
+  BootEvents both;
+  std::vector<tpm::PcrEvent> ev;
+  // PCR 4: the UKI's Authenticode digest, the boot-option action, the
+  // separator, and the kernel the stub starts with LoadImage (stubs < 258).
+  const tpm::PcrEvent a_uki{4, tpm::kEvEfiBootServicesApplication,
+                            pe::authenticode_digest(uki, name, alg),
+                            "Authenticode of the UKI; the booted UKI is not this build's"};
+  const tpm::PcrEvent call{4, tpm::kEvEfiAction, digest(alg, tpm::calling_efi_application()),
+                           "\"Calling EFI Application from Boot Option\" (OVMF)"};
+  const tpm::PcrEvent sep{4, tpm::kEvSeparator, digest(alg, tpm::separator()),
+                          "the separator (OVMF, at the first boot attempt)"};
+  if (f.major < 258 && !f.linux_pe.empty()) {
+    try {
+      ev.push_back({4, tpm::kEvEfiBootServicesApplication,
+                    pe::authenticode_digest(f.linux_pe, name + "(.linux)", alg),
+                    "Authenticode of the UKI's .linux, which the stub starts with LoadImage; "
+                    "the kernel is not this build's"});
+    } catch (const InputError&) {
+      // Not a PE: the stub cannot LoadImage it, so there is no event for it.
+    }
+  }
+  // PCR 9: the kernel's EFI stub measures LoadOptions (the stub passes
+  // .cmdline) and the initrd it is handed (.initrd; with .pcrpkey the stub
+  // adds generated cpios, so there is no prediction then).
+  if (!f.has_pcrpkey) {
+    ev.push_back({9, tpm::kEvEventTag, digest(alg, tpm::utf16le_with_nul(f.cmdline)),
+                  "the kernel's LoadOptions (.cmdline as UTF-16LE); the command line differs"});
+    if (!f.initrd.empty())
+      ev.push_back({9, tpm::kEvEventTag, digest(alg, f.initrd),
+                    "the initrd the kernel loaded (.initrd); the initrd differs"});
+  }
+  const auto p11 = tpm::pcr11_events(alg, measured_sections(f, 0), f.major);
+  ev.insert(ev.end(), p11.begin(), p11.end());
+  both.qemu_kernel = {a_uki, call, sep};
+  both.disk = {call, sep, a_uki};
+  for (auto* path : {&both.qemu_kernel, &both.disk})
+    path->insert(path->end(), ev.begin(), ev.end());
+  return both;
+}
+
 }  // namespace
+
+std::vector<tpm::PcrEvent> predict_uki_events(std::span<const std::uint8_t> uki,
+                                              const std::string& name, HashAlg bank,
+                                              const std::string& path) {
+  if (path != "qemu-kernel" && path != "disk")
+    throw ValueError("unknown UKI boot path \"" + path + "\" (qemu-kernel or disk)");
+  BootEvents both = uki_events(uki, name, uki_facts(uki, name), bank);
+  return path == "disk" ? std::move(both.disk) : std::move(both.qemu_kernel);
+}
 
 nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::string& name,
                                 bool direct, const std::vector<std::uint64_t>& direct_ram_mib) {
-  const pe::PeImage p = pe::parse_pe_image(uki, name);
-  const std::string version = stub_version(uki, name);
-  const int major = version.empty() ? 257 : tpm::stub_major(version);
-  // A multi-profile UKI: the stub measures profile 0 unless told otherwise.
-  std::vector<UkiSectionInput> all;
-  for (const auto& s : p.sections) all.push_back({s.name, pe::section_data(uki, s)});
-  auto measured_of = [&](std::size_t profile) {
-    std::vector<tpm::Section> out;
-    for (const auto& s : profile_view(all, profile)) out.push_back({s.name, s.data});
-    return out;
-  };
-  const std::vector<tpm::Section> measured = measured_of(0);
-  const bool has_profiles = p.find(".profile") != nullptr;
+  const UkiFacts f = uki_facts(uki, name);
+  const std::string& version = f.version;
+  const int major = f.major;
+  const auto& all = f.all;
+  const bool has_profiles = f.p.find(".profile") != nullptr;
   auto pcr11_of = [&](HashAlg alg, const std::vector<tpm::Section>& sections) {
     nlohmann::json phases = nlohmann::json::array();
     std::vector<std::string> paths{""};
@@ -66,42 +149,19 @@ nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::st
           {{"phase", phase}, {"value", to_hex(tpm::pcr11(alg, sections, major, phase))}});
     return phases;
   };
-  auto section = [&](const char* n) -> std::span<const std::uint8_t> {
-    const pe::SectionHeader* s = p.find(n);
-    return s ? pe::section_data(uki, *s) : std::span<const std::uint8_t>();
-  };
-  const auto linux_pe = section(".linux");
-  const auto cmdline_bytes = section(".cmdline");
-  const auto initrd = section(".initrd");
-  const std::string cmdline(cmdline_bytes.begin(), cmdline_bytes.end());
-  const bool has_pcrpkey = p.find(".pcrpkey") != nullptr;
+  const auto linux_pe = f.linux_pe;
+  const auto initrd = f.initrd;
+  const std::string& cmdline = f.cmdline;
   nlohmann::json pcr4, pcr9, pcr11, pcr12;
   for (const HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512}) {
     const std::string bank(hash_name(alg));
-    pcr11[bank] = pcr11_of(alg, measured);
-    // PCR 4: the UKI's Authenticode digest, the boot-option action, the
-    // separator, and the kernel the stub starts with LoadImage (stubs < 258).
-    const Bytes a_uki = pe::authenticode_digest(uki, name, alg);
-    std::optional<Bytes> a_linux;
-    if (major < 258 && !linux_pe.empty()) {
-      try {
-        a_linux = pe::authenticode_digest(linux_pe, name + "(.linux)", alg);
-      } catch (const InputError&) {
-        // Not a PE: the stub cannot LoadImage it, so there is no event for it.
-      }
-    }
-    Bytes qemu = tpm::zero_register(alg), disk = tpm::zero_register(alg);
-    tpm::extend_digest(qemu, alg, a_uki);
-    tpm::extend(qemu, alg, tpm::calling_efi_application());
-    tpm::extend(qemu, alg, tpm::separator());
-    tpm::extend(disk, alg, tpm::calling_efi_application());
-    tpm::extend(disk, alg, tpm::separator());
-    tpm::extend_digest(disk, alg, a_uki);
-    if (a_linux) {
-      tpm::extend_digest(qemu, alg, *a_linux);
-      tpm::extend_digest(disk, alg, *a_linux);
-    }
-    pcr4[bank] = {{"qemu-kernel", to_hex(qemu)}, {"disk", to_hex(disk)}};
+    pcr11[bank] = pcr11_of(alg, measured_sections(f, 0));
+    // PCR 4 and PCR 9: the events of each boot path, replayed.
+    const BootEvents both = uki_events(uki, name, f, alg);
+    const auto& qemu = both.qemu_kernel;
+    const auto& disk = both.disk;
+    pcr4[bank] = {{"qemu-kernel", to_hex(tpm::replay_events(alg, qemu, 4))},
+                  {"disk", to_hex(tpm::replay_events(alg, disk, 4))}};
     // A direct boot: the kernel as QEMU hands it to OVMF (setup header
     // edited for the command line and the initrd), then the action and the
     // separator.
@@ -115,15 +175,7 @@ nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::st
         pcr4[bank]["direct-qemu-ovmf-" + std::to_string(mib) + "M"] = to_hex(r4);
       }
     }
-    // PCR 9: the kernel's EFI stub measures LoadOptions (the stub passes
-    // .cmdline) and the initrd it is handed (.initrd; with .pcrpkey the stub
-    // adds generated cpios, so there is no prediction then).
-    if (!has_pcrpkey) {
-      Bytes r9 = tpm::zero_register(alg);
-      tpm::extend(r9, alg, tpm::utf16le_with_nul(cmdline));
-      if (!initrd.empty()) tpm::extend(r9, alg, initrd);
-      pcr9[bank]["uki"] = to_hex(r9);
-    }
+    if (!f.has_pcrpkey) pcr9[bank]["uki"] = to_hex(tpm::replay_events(alg, qemu, 9));
     if (direct && !initrd.empty()) {
       // QEMU -kernel -initrd -append with OVMF: OVMF appends " initrd=initrd".
       Bytes r9 = tpm::zero_register(alg);
@@ -145,7 +197,7 @@ nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::st
     // so no other manifest changes.
     nlohmann::json profiles = nlohmann::json::array();
     for (std::size_t i = 0; i < profile_count(all); ++i) {
-      const auto sections = measured_of(i);
+      const auto sections = measured_sections(f, i);
       nlohmann::json values;
       for (const HashAlg alg :
            {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512})

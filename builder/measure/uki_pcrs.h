@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "base/digest.h"
+#include "firmware/tpm_pcr.h"
+
 namespace mkguest {
 
 // {stub: {version, rules}, pcr4: {bank: {qemu-kernel, disk}}, pcr9: {bank:
@@ -22,5 +25,14 @@ namespace mkguest {
 // predicted too ("direct-qemu-ovmf-<N>M"; QEMU <= 9 edits the setup header).
 nlohmann::json predict_uki_pcrs(std::span<const std::uint8_t> uki, const std::string& name,
                                 bool direct, const std::vector<std::uint64_t>& direct_ram_mib = {});
+
+// The events a boot of the UKI logs in `bank`, in log order per register,
+// that measurements.tpm replays: PCR 4 along `path` ("qemu-kernel" or
+// "disk", docs/pcr.md), PCR 9 (the kernel's LoadOptions and initrd; none with
+// .pcrpkey), PCR 11 (the stub's sections of profile 0). predict_uki_pcrs's
+// pcr4, pcr9.uki and pcr11 are these events replayed.
+std::vector<tpm::PcrEvent> predict_uki_events(std::span<const std::uint8_t> uki,
+                                              const std::string& name, HashAlg bank,
+                                              const std::string& path);
 
 }  // namespace mkguest

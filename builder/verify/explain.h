@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "builder/formats/evidence/pcr_values.h"
 #include "builder/formats/evidence/snp_report.h"
+#include "builder/formats/evidence/tcg_log.h"
 #include "builder/formats/evidence/tdx_quote.h"
 #include "builder/manifest/json_util.h"
 #include "builder/verify/verify.h"
@@ -66,6 +68,17 @@ ExplainResult explain_tdx_quote(const VerifyContext& ctx, const evidence::TdxQuo
                                 const std::string& evidence_name, const Bytes& ccel,
                                 const std::string& ccel_name,
                                 const std::string& kind = "tdx-quote");
+
+// A vTPM's firmware event log against measurements.tpm: PCR 4, 9, 11 and 12
+// (the quoted value, or the log's replay when `quoted` is empty) against the
+// prediction; a differing one is explained by the first differing event of
+// that PCR, held against predict_uki_events for OUTDIR's UKI (both boot
+// paths; the one that agrees longest is named). With quoted values, each PCR
+// the log replays is compared with them ("event_log"); PCR 11 may carry
+// systemd-pcrphase's words on top. No signature is checked.
+ExplainResult explain_tpm_log(const VerifyContext& ctx, const evidence::TpmEventLog& log,
+                              const evidence::PcrValues& quoted, const std::string& log_name,
+                              const std::string& pcrs_name);
 
 // The report's ECDSA P-384 signature over bytes 0x000..0x29F, checked with the
 // public key of `certificate` (DER or PEM), and, with `chain`, the certificate
