@@ -20,13 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint64_t parse_hex(const std::string& s, std::uint64_t fallback) {
-  if (s.empty()) return fallback;
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
-  return end && *end == '\0' ? v : fallback;
-}
-
 // The SEV hashes table of the outputs (as check_snp derives it).
 SevHashes output_hashes(const VerifyContext& ctx) {
   auto file_sha = [&](const std::string& role) -> Bytes {
@@ -58,7 +51,7 @@ bool check_igvm(const VerifyContext& ctx, std::vector<Finding>* findings) {
   std::optional<SevFirmware> fw;
   if (fw_in.found && fw_in.matches)
     fw = parse_sev_firmware(ByteReader(fw_in.bytes, fw_in.file.string()));
-  const std::uint64_t policy = parse_hex(find_string(snp, {"policy", "value"}), 0x30000);
+  const std::uint64_t policy = parse_hex_or(find_string(snp, {"policy", "value"}), 0x30000);
   std::size_t index = 0;
   for (const auto& e : *entries) {
     const std::string subject = "igvm[" + std::to_string(index++) + "]";
@@ -84,8 +77,8 @@ bool check_igvm(const VerifyContext& ctx, std::vector<Finding>* findings) {
     SnpInputs in;
     const json* vcpus = find(e, {"vcpus"});
     in.vcpus = vcpus && vcpus->is_number_unsigned() ? vcpus->get<std::uint32_t>() : 1;
-    in.vcpu_sig = static_cast<std::uint32_t>(parse_hex(find_string(e, {"vcpu_sig"}), 0));
-    in.guest_features = parse_hex(find_string(e, {"guest_features"}), 1);
+    in.vcpu_sig = static_cast<std::uint32_t>(parse_hex_or(find_string(e, {"vcpu_sig"}), 0));
+    in.guest_features = parse_hex_or(find_string(e, {"guest_features"}), 1);
     const json* kh = find(e, {"kernel_hashes"});
     if (kh && kh->is_boolean() && kh->get<bool>()) in.hashes = output_hashes(ctx);
     const Bytes again = igvm::snp_launch_igvm(fw_in.bytes, *fw, in, policy, fw_in.file.string());

@@ -21,13 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint64_t parse_hex(const std::string& s, std::uint64_t fallback) {
-  if (s.empty()) return fallback;
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
-  return end && *end == '\0' ? v : fallback;
-}
-
 // measurements.snp.covers against what the entries bind: the firmware
 // always; the kernel, initrd and cmdline when every digest measured the SEV
 // hashes table; the rootfs when, besides, the cmdline carries the verity
@@ -119,7 +112,7 @@ void check_snp_id_block(const json& snp, const json& e, const std::string& subje
     return;
   }
   in.guest_svn = svn->get<std::uint32_t>();
-  in.policy = parse_hex(find_string(snp, {"policy", "value"}), 0);
+  in.policy = parse_hex_or(find_string(snp, {"policy", "value"}), 0);
   if (snp_id_block_bytes(in) != block)
     findings->push_back({"snp", subject + ".id_block",
                          "differs from the ID block of the entry's digest, ids, SVN and policy"});
@@ -136,6 +129,13 @@ void check_snp_id_block(const json& snp, const json& e, const std::string& subje
 }
 
 }  // namespace
+
+std::uint64_t parse_hex_or(const std::string& s, std::uint64_t fallback) {
+  if (s.empty()) return fallback;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+  return end && *end == '\0' ? v : fallback;
+}
 
 std::string output_file(const json& manifest, const std::string& role) {
   if (const json* outs = find(manifest, {"outputs"}); outs && outs->is_array())
@@ -214,8 +214,8 @@ bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings) {
     in.vmm = vmm == "ec2" ? VmmType::kEc2 : vmm == "gce" ? VmmType::kGce : VmmType::kQemu;
     const json* vcpus = find(e, {"vcpus"});
     in.vcpus = vcpus && vcpus->is_number_unsigned() ? vcpus->get<std::uint32_t>() : 1;
-    in.vcpu_sig = static_cast<std::uint32_t>(parse_hex(find_string(e, {"vcpu_sig"}), 0));
-    in.guest_features = parse_hex(find_string(e, {"guest_features"}), 1);
+    in.vcpu_sig = static_cast<std::uint32_t>(parse_hex_or(find_string(e, {"vcpu_sig"}), 0));
+    in.guest_features = parse_hex_or(find_string(e, {"guest_features"}), 1);
     const json* kh = find(e, {"kernel_hashes"});
     if (kh && kh->is_boolean() && kh->get<bool>()) {
       if (!table) table = sev_hashes_from(file_sha("kernel"), file_sha("initrd"), cmdline);

@@ -68,11 +68,13 @@ VerifyReport run_verify(const VerifyContext& ctx, const std::vector<VerifyCheck>
 // The checks shipped here.
 bool check_outputs(const VerifyContext& ctx, std::vector<Finding>* findings);
 bool check_se_header(const VerifyContext& ctx, std::vector<Finding>* findings);
+// The file name of the manifest's output with `role` ("" when there is none).
+std::string output_file(const json& manifest, const std::string& role);
+// A manifest's "0x…" (or decimal) value; `fallback` when empty or malformed.
+std::uint64_t parse_hex_or(const std::string& s, std::uint64_t fallback);
 // Re-derives every SNP launch digest from the outputs and the firmware input
 // (found through input_dirs, checked by its sha256); does not apply when the
 // manifest has no measurements.snp or the firmware cannot be found.
-// The file name of the manifest's output with `role` ("" when there is none).
-std::string output_file(const json& manifest, const std::string& role);
 bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings);
 // measurements.tdx re-derived from the outputs, the firmware and the profile.
 bool check_tdx(const VerifyContext& ctx, std::vector<Finding>* findings);

@@ -9,6 +9,7 @@
 
 #include "base/byte_reader.h"
 #include "base/error.h"
+#include "builder/formats/evidence/fields.h"
 
 namespace mkguest::evidence {
 namespace {
@@ -31,22 +32,6 @@ SnpTcb decode_tcb(const ByteReader& r, std::size_t off, bool turin) {
   }
   t.microcode = r.u8(off + 7);
   return t;
-}
-
-Bytes copy(const ByteReader& r, std::size_t off, std::size_t len) {
-  const auto b = r.bytes(off, len);
-  return Bytes(b.begin(), b.end());
-}
-
-// [off, off+len) must be zero; the error names the first non-zero byte.
-void must_be_zero(const ByteReader& r, std::size_t off, std::size_t len, const char* what) {
-  const auto b = r.bytes(off, len);
-  for (std::size_t i = 0; i < b.size(); ++i)
-    if (b[i] != 0) {
-      char msg[160];
-      std::snprintf(msg, sizeof msg, "%s is reserved and must be zero, found 0x%02x", what, b[i]);
-      r.fail(off + i, msg);
-    }
 }
 
 std::string hex32(std::uint64_t v) {

@@ -7,14 +7,10 @@
 
 #include "base/byte_reader.h"
 #include "base/error.h"
+#include "builder/formats/evidence/fields.h"
 
 namespace mkguest::evidence {
 namespace {
-
-Bytes copy(const ByteReader& r, std::size_t off, std::size_t len) {
-  const auto b = r.bytes(off, len);
-  return Bytes(b.begin(), b.end());
-}
 
 std::string hex(std::uint64_t v) {
   char s[24];
