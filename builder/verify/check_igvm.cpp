@@ -18,25 +18,6 @@
 namespace mkguest::attest {
 namespace fs = std::filesystem;
 
-namespace {
-
-// The SEV hashes table of the outputs (as check_snp derives it).
-SevHashes output_hashes(const VerifyContext& ctx) {
-  auto file_sha = [&](const std::string& role) -> Bytes {
-    const std::string f = output_file(ctx.manifest, role);
-    if (f.empty()) return digest(HashAlg::kSha256, "");
-    return digest_file(HashAlg::kSha256, ctx.output_path(f));
-  };
-  std::string cmdline;
-  if (const std::string f = output_file(ctx.manifest, "cmdline"); !f.empty()) {
-    const Bytes c = read_file(ctx.output_path(f));
-    cmdline.assign(c.begin(), c.end());
-  }
-  return sev_hashes_from(file_sha("kernel"), file_sha("initrd"), cmdline);
-}
-
-}  // namespace
-
 bool check_igvm(const VerifyContext& ctx, std::vector<Finding>* findings) {
   const json* entries = find(ctx.manifest, {"measurements", "snp", "igvm"});
   if (!entries) return false;
@@ -52,6 +33,7 @@ bool check_igvm(const VerifyContext& ctx, std::vector<Finding>* findings) {
   if (fw_in.found && fw_in.matches)
     fw = parse_sev_firmware(ByteReader(fw_in.bytes, fw_in.file.string()));
   const std::uint64_t policy = parse_hex_or(find_string(snp, {"policy", "value"}), 0x30000);
+  std::optional<SevHashes> table;
   std::size_t index = 0;
   for (const auto& e : *entries) {
     const std::string subject = "igvm[" + std::to_string(index++) + "]";
@@ -80,7 +62,10 @@ bool check_igvm(const VerifyContext& ctx, std::vector<Finding>* findings) {
     in.vcpu_sig = static_cast<std::uint32_t>(parse_hex_or(find_string(e, {"vcpu_sig"}), 0));
     in.guest_features = parse_hex_or(find_string(e, {"guest_features"}), 1);
     const json* kh = find(e, {"kernel_hashes"});
-    if (kh && kh->is_boolean() && kh->get<bool>()) in.hashes = output_hashes(ctx);
+    if (kh && kh->is_boolean() && kh->get<bool>()) {
+      if (!table) table = output_sev_hashes(ctx, output_cmdline(ctx));  // once for every file
+      in.hashes = table;
+    }
     const Bytes again = igvm::snp_launch_igvm(fw_in.bytes, *fw, in, policy, fw_in.file.string());
     if (again != bytes)
       findings->push_back({"igvm", subject,

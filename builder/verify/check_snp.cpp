@@ -137,6 +137,22 @@ std::uint64_t parse_hex_or(const std::string& s, std::uint64_t fallback) {
   return end && *end == '\0' ? v : fallback;
 }
 
+std::string output_cmdline(const VerifyContext& ctx) {
+  const std::string f = output_file(ctx.manifest, "cmdline");
+  if (f.empty()) return {};
+  const Bytes c = read_file(ctx.output_path(f));
+  return std::string(c.begin(), c.end());
+}
+
+SevHashes output_sev_hashes(const VerifyContext& ctx, const std::string& cmdline) {
+  auto file_sha = [&](const std::string& role) -> Bytes {
+    const std::string f = output_file(ctx.manifest, role);
+    if (f.empty()) return digest(HashAlg::kSha256, "");
+    return digest_file(HashAlg::kSha256, ctx.output_path(f));
+  };
+  return sev_hashes_from(file_sha("kernel"), file_sha("initrd"), cmdline);
+}
+
 std::string output_file(const json& manifest, const std::string& role) {
   if (const json* outs = find(manifest, {"outputs"}); outs && outs->is_array())
     for (const auto& o : *outs)
@@ -185,17 +201,7 @@ bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings) {
     findings->push_back({"snp", "ovmf_hash",
                          "differs: manifest " + find_string(*snp, {"ovmf_hash"}) + ", derived " +
                              to_hex(ovmf_hash)});
-  // The kernel hashes table comes from the outputs themselves.
-  auto file_sha = [&](const std::string& role) -> Bytes {
-    const std::string f = output_file(ctx.manifest, role);
-    if (f.empty()) return digest(HashAlg::kSha256, "");
-    return digest_file(HashAlg::kSha256, ctx.output_path(f));
-  };
-  std::string cmdline;
-  if (const std::string f = output_file(ctx.manifest, "cmdline"); !f.empty()) {
-    const Bytes c = read_file(ctx.output_path(f));
-    cmdline.assign(c.begin(), c.end());
-  }
+  const std::string cmdline = output_cmdline(ctx);
   const json* entries = find(*snp, {"launch_digests"});
   if (!entries || !entries->is_array()) return true;
   std::optional<SevHashes> table;
@@ -218,7 +224,7 @@ bool check_snp(const VerifyContext& ctx, std::vector<Finding>* findings) {
     in.guest_features = parse_hex_or(find_string(e, {"guest_features"}), 1);
     const json* kh = find(e, {"kernel_hashes"});
     if (kh && kh->is_boolean() && kh->get<bool>()) {
-      if (!table) table = sev_hashes_from(file_sha("kernel"), file_sha("initrd"), cmdline);
+      if (!table) table = output_sev_hashes(ctx, cmdline);
       in.hashes = table;
     }
     in.ovmf_hash = ovmf_hash;

@@ -11,6 +11,7 @@
 
 #include "base/digest.h"
 #include "builder/manifest/json_util.h"
+#include "firmware/snp_measure.h"
 
 namespace mkguest::attest {
 
@@ -70,6 +71,10 @@ bool check_outputs(const VerifyContext& ctx, std::vector<Finding>* findings);
 bool check_se_header(const VerifyContext& ctx, std::vector<Finding>* findings);
 // The file name of the manifest's output with `role` ("" when there is none).
 std::string output_file(const json& manifest, const std::string& role);
+// The cmdline output's text ("" when there is none).
+std::string output_cmdline(const VerifyContext& ctx);
+// The SEV hashes table of the kernel and initrd outputs and `cmdline`.
+SevHashes output_sev_hashes(const VerifyContext& ctx, const std::string& cmdline);
 // A manifest's "0x…" (or decimal) value; `fallback` when empty or malformed.
 std::uint64_t parse_hex_or(const std::string& s, std::uint64_t fallback);
 // Re-derives every SNP launch digest from the outputs and the firmware input
